@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import express, { NextFunction, Request, Response } from 'express';
+import type { AppRequest } from './request-context';
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** x-request-id: echoed when the client sent a sane one, generated otherwise; on every response. */
+export function requestId(req: Request, res: Response, next: NextFunction): void {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  (req as AppRequest).id = id;
+  res.setHeader('x-request-id', id);
+  next();
+}
+
+export function errorBody(status: number, message: string | string[], requestId: string) {
+  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, requestId };
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Refuses keys that could reach an object's prototype, wherever they sit in the document. */
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`property ${key} should not exist`);
+  return value;
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  message?: string;
+}
+
+/**
+ * Body parsing ahead of Nest's router, so malformed JSON, a body over the limit or a wrong
+ * content type get the same error envelope as everything else (400, 413, 415).
+ */
+export function installHttpPipeline(app: INestApplication, bodyLimit: string): void {
+  app.use(requestId);
+  app.use(express.json({ limit: bodyLimit, strict: true, reviver: refusePrototypeKeys }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const hasBody =
+      Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && !req.is('application/json')) {
+      res.status(415).json(errorBody(415, 'Content-Type must be application/json', (req as AppRequest).id));
+      return;
+    }
+    if (Array.isArray(req.body)) {
+      res.status(400).json(errorBody(400, 'Request body must be a JSON object', (req as AppRequest).id));
+      return;
+    }
+    next();
+  });
+  app.use((err: BodyParserError, req: Request, res: Response, next: NextFunction) => {
+    if (!err || typeof err !== 'object' || !err.type) return next(err);
+    const id = (req as AppRequest).id;
+    switch (err.type) {
+      case 'entity.too.large':
+        res.status(413).json(errorBody(413, `Request body is larger than ${bodyLimit}`, id));
+        return;
+      case 'entity.parse.failed': {
+        const msg = err.message?.startsWith('property ') ? err.message : 'Malformed JSON in request body';
+        res.status(400).json(errorBody(400, msg, id));
+        return;
+      }
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        res.status(415).json(errorBody(415, 'Unsupported content encoding or charset', id));
+        return;
+      default:
+        res.status(err.status && err.status >= 400 && err.status < 500 ? err.status : 400);
+        res.json(errorBody(res.statusCode, 'Invalid request body', id));
+    }
+  });
+}

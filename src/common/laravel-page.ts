@@ -1,0 +1,56 @@
+import type { Request } from 'express';
+
+export interface LaravelPage<T> {
+  current_page: number;
+  data: T[];
+  first_page_url: string;
+  from: number | null;
+  last_page: number;
+  last_page_url: string;
+  next_page_url: string | null;
+  path: string;
+  per_page: number;
+  prev_page_url: string | null;
+  to: number | null;
+  total: number;
+}
+
+/**
+ * Laravel's length-aware paginator envelope, as Stax returns it. Page links keep the request's
+ * other query parameters, so following next_page_url continues the same search.
+ */
+export function laravelPage<T>(
+  req: Request,
+  data: T[],
+  total: number,
+  page: number,
+  perPage: number,
+): LaravelPage<T> {
+  const path = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.path}`;
+  const base = new URLSearchParams();
+  for (const [k, v] of Object.entries(req.query)) {
+    if (k === 'page') continue;
+    for (const item of Array.isArray(v) ? v : [v]) if (typeof item === 'string') base.append(k, item);
+  }
+  const url = (p: number) => {
+    const q = new URLSearchParams(base);
+    q.set('page', String(p));
+    return `${path}?${q.toString()}`;
+  };
+  const lastPage = Math.max(1, Math.ceil(total / perPage));
+  const from = data.length ? (page - 1) * perPage + 1 : null;
+  return {
+    current_page: page,
+    data,
+    first_page_url: url(1),
+    from,
+    last_page: lastPage,
+    last_page_url: url(lastPage),
+    next_page_url: page < lastPage ? url(page + 1) : null,
+    path,
+    per_page: perPage,
+    prev_page_url: page > 1 ? url(page - 1) : null,
+    to: from === null ? null : from + data.length - 1,
+    total,
+  };
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { CustomersRepository } from './customers.repository';
+import { CustomersService } from './customers.service';
+import { StaxCustomersController } from './stax-customers.controller';
+
+@Module({
+  imports: [AuditModule],
+  controllers: [StaxCustomersController],
+  providers: [CustomersService, CustomersRepository],
+  exports: [CustomersService],
+})
+export class CustomersModule {}

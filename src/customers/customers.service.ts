@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuditAction, AuditEntry, FieldChanges } from '../audit/audit-entry.entity';
+import { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../common/request-context';
+import { DatabaseService } from '../database/database.service';
+import { isDeadlock, uniqueViolation } from '../database/db-errors';
+import { Customer } from './customer.entity';
+import {
+  CUSTOMER_DEFAULTS,
+  CustomerPatch,
+  CustomerWritable,
+  diff,
+  emailKey,
+  IDENTITY_RULE_MESSAGE,
+  merge,
+  satisfiesIdentityRule,
+  writableOf,
+} from './customer-rules';
+import { CustomerSearch, CustomersRepository } from './customers.repository';
+import { etagOf } from './customer.views';
+
+export interface WriteOptions {
+  /** Enforce the Stax identity rule (at least one of firstname, lastname, email, company). */
+  identityRule: boolean;
+  /** If-Match header value: the write happens only if it matches the customer's current ETag. */
+  ifMatch?: string;
+}
+
+export const CUSTOMER_NOT_FOUND = 'Customer not found';
+export const EMAIL_TAKEN = 'A customer with this email already exists';
+
+const MAX_DEADLOCK_RETRIES = 3;
+
+/**
+ * The customer rules of the contract, once, for both surfaces: create, get-then-merge update,
+ * soft delete and restore, each with its audit entries in the same transaction.
+ */
+@Injectable()
+export class CustomersService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly customers: CustomersRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
+    const fields = merge(CUSTOMER_DEFAULTS, patch);
+    if (opts.identityRule && !satisfiesIdentityRule(fields))
+      throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
+    const now = new Date();
+    const customer: Customer = {
+      ...fields,
+      id: randomUUID(),
+      merchant_id: ctx.principal.merchantId,
+      email_key: emailKey(fields.email, false),
+      last_spent: 0,
+      last_purchase_date: null,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    const created = diff(CUSTOMER_DEFAULTS, fields);
+    await this.write(async (em) => {
+      await this.customers.insert(em, customer);
+      await this.audit.record(em, ctx, customer.id, [{ action: 'customer.created', changes: created }], now);
+    });
+    return customer;
+  }
+
+  /** A customer of the caller's merchant, soft-deleted ones included; 404 otherwise. */
+  async get(ctx: RequestContext, id: string, opts: { includeDeleted: boolean }): Promise<Customer> {
+    const c = await this.customers.findOne(ctx.principal.merchantId, id);
+    if (!c || (!opts.includeDeleted && c.deleted_at)) throw new NotFoundException(CUSTOMER_NOT_FOUND);
+    return c;
+  }
+
+  search(ctx: RequestContext, s: CustomerSearch) {
+    return this.customers.search(ctx.principal.merchantId, s);
+  }
+
+  /**
+   * Partial update: lock the row, merge the patch into what is stored, check the rules on the
+   * merged result, write only if something changed. Concurrent updates of one customer queue on
+   * the row lock, so none loses another's fields.
+   */
+  async update(ctx: RequestContext, id: string, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
+    return this.write(async (em) => {
+      const current = await this.lockLive(em, ctx, id, opts.ifMatch);
+      const before = writableOf(current);
+      const after = merge(before, patch);
+      const changes = diff(before, after);
+      if (Object.keys(changes).length === 0) return current;
+      if (opts.identityRule && !satisfiesIdentityRule(after))
+        throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
+      this.checkStatusChange(ctx, before, after);
+
+      const now = new Date();
+      const values: Partial<Customer> = {
+        ...pick(after, Object.keys(changes) as (keyof CustomerWritable)[]),
+        email_key: emailKey(after.email, false),
+        version: current.version + 1,
+        updated_at: now,
+      };
+      await this.customers.update(em, ctx.principal.merchantId, id, values);
+      const entries: { action: AuditAction; changes: FieldChanges }[] = [
+        { action: 'customer.updated', changes },
+      ];
+      if (changes.status)
+        entries.push({ action: 'customer.status_changed', changes: { status: changes.status } });
+      await this.audit.record(em, ctx, id, entries, now);
+      return { ...current, ...values };
+    });
+  }
+
+  async remove(ctx: RequestContext, id: string, opts: { ifMatch?: string }): Promise<Customer> {
+    return this.write(async (em) => {
+      const current = await this.lockLive(em, ctx, id, opts.ifMatch);
+      const now = new Date();
+      const values = { deleted_at: now, email_key: null, version: current.version + 1, updated_at: now };
+      await this.customers.update(em, ctx.principal.merchantId, id, values);
+      await this.audit.record(
+        em,
+        ctx,
+        id,
+        [{ action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } }],
+        now,
+      );
+      return { ...current, ...values };
+    });
+  }
+
+  /** Brings a soft-deleted customer back; 409 if its email now belongs to another live customer. */
+  async restore(ctx: RequestContext, id: string, opts: { ifMatch?: string }): Promise<Customer> {
+    return this.write(async (em) => {
+      const current = await this.customers.findForUpdate(em, ctx.principal.merchantId, id);
+      if (!current) throw new NotFoundException(CUSTOMER_NOT_FOUND);
+      checkIfMatch(current, opts.ifMatch);
+      if (!current.deleted_at) return current;
+      const now = new Date();
+      const values = {
+        deleted_at: null,
+        email_key: emailKey(current.email, false),
+        version: current.version + 1,
+        updated_at: now,
+      };
+      await this.customers.update(em, ctx.principal.merchantId, id, values);
+      await this.audit.record(
+        em,
+        ctx,
+        id,
+        [
+          {
+            action: 'customer.restored',
+            changes: { deleted_at: { from: current.deleted_at.toISOString(), to: null } },
+          },
+        ],
+        now,
+      );
+      return { ...current, ...values };
+    });
+  }
+
+  /** The customer's audit log, newest first; 404 if the customer is not the caller's. */
+  async auditLog(
+    ctx: RequestContext,
+    id: string,
+    skip: number,
+    take: number,
+  ): Promise<{ entries: AuditEntry[]; total: number }> {
+    if (!(await this.customers.exists(ctx.principal.merchantId, id)))
+      throw new NotFoundException(CUSTOMER_NOT_FOUND);
+    return this.audit.list(ctx.principal.merchantId, id, skip, take);
+  }
+
+  private async lockLive(
+    em: EntityManager,
+    ctx: RequestContext,
+    id: string,
+    ifMatch?: string,
+  ): Promise<Customer> {
+    const current = await this.customers.findForUpdate(em, ctx.principal.merchantId, id);
+    if (!current || current.deleted_at) throw new NotFoundException(CUSTOMER_NOT_FOUND);
+    checkIfMatch(current, ifMatch);
+    return current;
+  }
+
+  /** BLACKLISTED → ACTIVE needs the customers:reactivate scope. */
+  private checkStatusChange(ctx: RequestContext, before: CustomerWritable, after: CustomerWritable): void {
+    if (
+      before.status === 'BLACKLISTED' &&
+      after.status === 'ACTIVE' &&
+      !ctx.principal.scopes.has('customers:reactivate')
+    ) {
+      throw new ForbiddenException(
+        'Moving a customer from BLACKLISTED to ACTIVE requires an API key with the customers:reactivate scope',
+      );
+    }
+  }
+
+  /**
+   * Runs one transaction: a unique-email violation becomes 409, and a MySQL deadlock (the
+   * database rolled everything back) is simply run again.
+   */
+  private async write<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(fn);
+      } catch (err) {
+        if (uniqueViolation(err) === 'uq_customers_merchant_email') throw new ConflictException(EMAIL_TAKEN);
+        if (isDeadlock(err) && attempt < MAX_DEADLOCK_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+}
+
+function checkIfMatch(c: Customer, ifMatch?: string): void {
+  if (ifMatch === undefined) return;
+  const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  if (!tags.includes('*') && !tags.includes(etagOf(c))) {
+    throw new HttpException(
+      'The customer has changed since you read it (If-Match does not match)',
+      HttpStatus.PRECONDITION_FAILED,
+    );
+  }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,189 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  Allow,
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+import {
+  ClearableOptional,
+  IsAlpha3Country,
+  IsPhone,
+  IsPlainObject,
+  MaxJsonBytes,
+  NotNullIfPresent,
+} from './validators';
+
+const clearable = 'An empty string or null clears it.';
+
+/**
+ * Body of POST /customer and PUT /customer/{id}. Every field is optional; on PUT only the fields
+ * present change. The read-only fields of the response may be sent back and are ignored.
+ */
+export class StaxCustomerBody {
+  @ApiPropertyOptional({ maxLength: 255, example: 'John', description: clearable })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  firstname?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, example: 'Smith', description: clearable })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  lastname?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, example: 'Acme Corp', description: clearable })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  company?: string | null;
+
+  @ApiPropertyOptional({
+    maxLength: 255,
+    example: 'john.smith@example.com',
+    description: `Unique per merchant among live customers, case-insensitive. ${clearable}`,
+  })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  email?: string | null;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 20, example: ['billing@example.com'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsEmail({}, { each: true, message: 'each value in cc_emails must be a valid email address' })
+  cc_emails?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 20,
+    example: ['15555550123'],
+    description: '10-15 digits each',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(/^\d{10,15}$/, { each: true, message: 'each value in cc_sms must be 10-15 digits' })
+  cc_sms?: string[] | null;
+
+  @ApiPropertyOptional({
+    maxLength: 20,
+    example: '+1 (555) 555-0123',
+    description: `10-15 digits. ${clearable}`,
+  })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(20)
+  @IsPhone()
+  phone?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, example: '123 Main St' })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  address_1?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, example: 'Suite 100' })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  address_2?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, example: 'Orlando' })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  address_city?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 64, example: 'FL' })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(64)
+  address_state?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 16, example: '32801' })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(16)
+  address_zip?: string | null;
+
+  @ApiPropertyOptional({
+    example: 'USA',
+    description: 'ISO 3166-1 alpha-3; lower case is accepted and stored upper case.',
+  })
+  @ClearableOptional()
+  @IsString()
+  @IsAlpha3Country()
+  address_country?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 21844 })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(21844)
+  notes?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, example: 'CRM-0042' })
+  @ClearableOptional()
+  @IsString()
+  @MaxLength(255)
+  reference?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'At most 16 KiB as JSON.',
+  })
+  @IsOptional()
+  @IsPlainObject()
+  @MaxJsonBytes(16 * 1024)
+  options?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({ default: true })
+  @NotNullIfPresent()
+  @IsBoolean()
+  allow_invoice_credit_card_payments?: boolean;
+
+  // ---- read-only: accepted so a GET-then-PUT of the whole object works, never applied ----
+
+  @ApiProperty({
+    readOnly: true,
+    required: false,
+    description: 'Read-only. If sent, must equal the path id.',
+  })
+  @Allow()
+  id?: unknown;
+
+  @ApiProperty({ readOnly: true, required: false, example: '2024-03-20 10:00:00' })
+  @Allow()
+  created_at?: unknown;
+
+  @ApiProperty({ readOnly: true, required: false, example: '2024-03-22 14:15:30' })
+  @Allow()
+  updated_at?: unknown;
+
+  @ApiProperty({ readOnly: true, required: false, nullable: true, example: null })
+  @Allow()
+  deleted_at?: unknown;
+
+  @ApiProperty({ readOnly: true, required: false })
+  @Allow()
+  gravatar?: unknown;
+
+  @ApiProperty({ readOnly: true, required: false })
+  @Allow()
+  has_address?: unknown;
+
+  @ApiProperty({ readOnly: true, required: false })
+  @Allow()
+  missing_address_components?: unknown;
+}

@@ -1,0 +1,116 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { toInt, toList } from './validators';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+
+export const STAX_SORT_FIELDS = [
+  'firstname',
+  'lastname',
+  'email',
+  'company',
+  'address_1',
+  'address_city',
+  'address_state',
+  'reference',
+  'created_at',
+  'updated_at',
+] as const;
+
+export const STAX_FILTER_FIELDS = [
+  'firstname',
+  'lastname',
+  'company',
+  'email',
+  'phone',
+  'address_1',
+  'address_2',
+  'address_city',
+  'address_state',
+  'address_zip',
+  'reference',
+] as const;
+
+const filter = (example: string) =>
+  ApiPropertyOptional({ description: 'Case-insensitive substring match', maxLength: 255, example });
+
+/** Query of GET /customer. Unknown parameters are refused, like unknown body fields. */
+export class StaxListQuery {
+  @filter('John') @IsOptional() @IsString() @MaxLength(255) firstname?: string;
+  @filter('Smith') @IsOptional() @IsString() @MaxLength(255) lastname?: string;
+  @filter('Acme') @IsOptional() @IsString() @MaxLength(255) company?: string;
+  @filter('@example.com') @IsOptional() @IsString() @MaxLength(255) email?: string;
+  @filter('555') @IsOptional() @IsString() @MaxLength(255) phone?: string;
+  @filter('Main St') @IsOptional() @IsString() @MaxLength(255) address_1?: string;
+  @filter('Suite') @IsOptional() @IsString() @MaxLength(255) address_2?: string;
+  @filter('Orlando') @IsOptional() @IsString() @MaxLength(255) address_city?: string;
+  @filter('FL') @IsOptional() @IsString() @MaxLength(255) address_state?: string;
+  @filter('328') @IsOptional() @IsString() @MaxLength(255) address_zip?: string;
+  @filter('CRM-') @IsOptional() @IsString() @MaxLength(255) reference?: string;
+
+  @ApiPropertyOptional({
+    name: 'keywords[]',
+    type: [String],
+    description:
+      'Repeatable. Each keyword must match (case-insensitive substring) at least one of id, firstname, ' +
+      'lastname, email, company, notes, reference, phone.',
+    maxItems: 10,
+  })
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @MaxLength(255, { each: true })
+  'keywords[]'?: string[];
+
+  @ApiPropertyOptional({ description: 'Same as keywords[]', type: [String] })
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @MaxLength(255, { each: true })
+  keywords?: string[];
+
+  @ApiPropertyOptional({ enum: STAX_SORT_FIELDS, default: 'created_at' })
+  @IsOptional()
+  @IsIn(STAX_SORT_FIELDS)
+  sort?: (typeof STAX_SORT_FIELDS)[number];
+
+  @ApiPropertyOptional({ enum: ['ASC', 'DESC'], default: 'DESC' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @IsIn(['ASC', 'DESC'])
+  order?: 'ASC' | 'DESC';
+
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  per_page?: number;
+
+  @ApiPropertyOptional({ enum: ['without', 'with', 'only'], default: 'without' })
+  @IsOptional()
+  @IsIn(['without', 'with', 'only'])
+  trashed?: 'without' | 'with' | 'only';
+}

@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { ApiKey } from '../auth/api-key.entity';
+import { Merchant } from '../auth/merchant.entity';
+import { AuditEntry } from '../audit/audit-entry.entity';
+import { Customer } from '../customers/customer.entity';
+import { InitialSchema1732300000000 } from './migrations/1732300000000-initial-schema';
+
+export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry];
+export const MIGRATIONS = [InitialSchema1732300000000];
+
+export type DatabaseKind = 'sqlite' | 'mysql';
+
+export function databaseKind(url: string): DatabaseKind {
+  return url.startsWith('sqlite:') ? 'sqlite' : 'mysql';
+}
+
+/**
+ * The one definition of the TypeORM options, shared by the app, the migration CLI (ormconfig.ts),
+ * the provisioning CLI and the tests. Schema changes only ever come from migrations.
+ */
+export function dataSourceOptions(url: string): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: false,
+  } as const;
+
+  if (databaseKind(url) === 'sqlite') {
+    const path = url.slice('sqlite:'.length);
+    const database = path === ':memory:' ? ':memory:' : path;
+    if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database,
+      enableWAL: database !== ':memory:',
+      // Wait for another process's write lock instead of failing at once.
+      timeout: 5000,
+      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+        db.pragma('foreign_keys = ON');
+        db.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+
+  return {
+    ...common,
+    type: 'mysql',
+    url: url.replace(/^mariadb:/, 'mysql:'),
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    // Fail fast instead of hanging when the server is away.
+    connectTimeout: 5000,
+    extra: { connectionLimit: 10, waitForConnections: true, enableKeepAlive: true },
+  };
+}
