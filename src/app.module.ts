@@ -7,6 +7,7 @@ import { AppConfig, loadConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 
 /**
  * The root module. The guard, validation pipe and error filter are APP_* providers here, so
@@ -17,7 +18,7 @@ export class AppModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, AuthModule, CustomersModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, AuthModule, IdempotencyModule, CustomersModule],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -4,11 +4,50 @@ import { isDatabaseUnavailable, uniqueViolation } from '../database/db-errors';
 import { errorBody } from './http-pipeline';
 import type { AppRequest } from './request-context';
 
+export interface ErrorResponse {
+  status: number;
+  body: ReturnType<typeof errorBody>;
+  headers: Record<string, string>;
+}
+
+/** A response to send exactly as stored (an idempotent replay), rather than an error to render. */
+export class StoredResponse extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string>,
+  ) {
+    super('stored response');
+  }
+}
+
 /**
- * One error envelope for every response: { statusCode, error, message, requestId }.
- * Anything that is not an HttpException is logged here and answered without detail: a 5xx never
- * shows a stack, SQL or a secret.
+ * What the client sees for an exception. Anything that is not an HttpException is answered
+ * without detail: a 5xx never shows a stack, SQL or a secret.
  */
+export function errorResponse(exception: unknown, requestId: string): ErrorResponse {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const raw = exception.getResponse();
+    const message =
+      typeof raw === 'string' ? raw : ((raw as { message?: string | string[] }).message ?? exception.message);
+    const headers = (exception as HttpException & { headers?: Record<string, string> }).headers ?? {};
+    return { status, body: errorBody(status, message, requestId), headers };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      status: 503,
+      body: errorBody(503, 'Database unavailable, try again shortly', requestId),
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  if (uniqueViolation(exception)) {
+    return { status: 409, body: errorBody(409, 'Conflict with an existing record', requestId), headers: {} };
+  }
+  return { status: 500, body: errorBody(500, 'Internal server error', requestId), headers: {} };
+}
+
+/** One error envelope for every response: { statusCode, error, message, requestId }. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -17,33 +56,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<AppRequest>();
     const res = ctx.getResponse<Response>();
-    const requestId = req.id;
     if (res.headersSent) return;
 
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const body = exception.getResponse();
-      const message =
-        typeof body === 'string'
-          ? body
-          : ((body as { message?: string | string[] }).message ?? exception.message);
-      const headers = (exception as HttpException & { headers?: Record<string, string> }).headers;
-      if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-      res.status(status).json(errorBody(status, message, requestId));
+    if (exception instanceof StoredResponse) {
+      res.set(exception.headers).status(exception.status).json(exception.body);
       return;
     }
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`database unavailable (request ${requestId}): ${(exception as Error).message}`);
-      res.setHeader('Retry-After', '5');
-      res.status(503).json(errorBody(503, 'Database unavailable, try again shortly', requestId));
-      return;
+    const out = errorResponse(exception, req.id);
+    if (out.status >= 500) {
+      const err = exception as Error;
+      if (out.status === 503) this.logger.warn(`database unavailable (request ${req.id}): ${err?.message}`);
+      else this.logger.error(`unhandled error (request ${req.id}): ${err?.message}`, err?.stack);
     }
-    if (uniqueViolation(exception)) {
-      res.status(409).json(errorBody(409, 'Conflict with an existing record', requestId));
-      return;
-    }
-    const err = exception as Error;
-    this.logger.error(`unhandled error (request ${requestId}): ${err?.message}`, err?.stack);
-    res.status(500).json(errorBody(500, 'Internal server error', requestId));
+    res.set(out.headers).status(out.status).json(out.body);
   }
 }

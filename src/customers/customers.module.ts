@@ -3,10 +3,11 @@ import { AuditModule } from '../audit/audit.module';
 import { CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { StaxCustomersController } from './stax-customers.controller';
+import { V0CustomersController } from './v0-customers.controller';
 
 @Module({
   imports: [AuditModule],
-  controllers: [StaxCustomersController],
+  controllers: [StaxCustomersController, V0CustomersController],
   providers: [CustomersService, CustomersRepository],
   exports: [CustomersService],
 })

@@ -7,8 +7,10 @@ import { Customer } from './customer.entity';
 export interface CustomerSearch {
   /** Field → substring, each matched case-insensitively, all ANDed. */
   filters: Record<string, string>;
-  /** Each keyword must match at least one of KEYWORD_FIELDS. */
-  keywords: string[];
+  /** Each entry must match (substring) at least one of its fields: Stax keywords[], v0 name. */
+  anyOf: { fields: string[]; text: string }[];
+  /** Field → exact value. */
+  equals: Record<string, string>;
   sort: string;
   order: 'ASC' | 'DESC';
   trashed: 'without' | 'with' | 'only';
@@ -16,14 +18,15 @@ export interface CustomerSearch {
   take: number;
 }
 
-const KEYWORD_FIELDS = ['id', 'firstname', 'lastname', 'email', 'company', 'notes', 'reference', 'phone'];
-
 /** LIKE with '!' as the escape character: the same on MySQL and SQLite, so % and _ are plain text. */
 function likePattern(text: string): string {
   return '%' + text.toLowerCase().replace(/[!%_]/g, (ch) => '!' + ch) + '%';
 }
 
-/** All SQL about customers. Every query is scoped by merchant_id first. */
+/**
+ * All SQL about customers. Every query is scoped by merchant_id first. Field names in searches
+ * come from the DTOs' whitelists, never from raw client input.
+ */
 @Injectable()
 export class CustomersRepository {
   constructor(private readonly db: DatabaseService) {}
@@ -76,14 +79,18 @@ export class CustomersRepository {
       const p = `p${n++}`;
       qb.andWhere(`LOWER(c.${field}) LIKE :${p} ESCAPE '!'`, { [p]: likePattern(text) });
     }
-    for (const keyword of s.keywords) {
+    for (const { fields, text } of s.anyOf) {
       const p = `p${n++}`;
       qb.andWhere(
         new Brackets((or) => {
-          for (const field of KEYWORD_FIELDS) or.orWhere(`LOWER(c.${field}) LIKE :${p} ESCAPE '!'`);
+          for (const field of fields) or.orWhere(`LOWER(c.${field}) LIKE :${p} ESCAPE '!'`);
         }),
-        { [p]: likePattern(keyword) },
+        { [p]: likePattern(text) },
       );
+    }
+    for (const [field, value] of Object.entries(s.equals)) {
+      const p = `p${n++}`;
+      qb.andWhere(`c.${field} = :${p}`, { [p]: value });
     }
   }
 }

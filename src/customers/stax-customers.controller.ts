@@ -23,7 +23,7 @@ import type { CustomerPatch } from './customer-rules';
 import { etagOf, toStaxAuditEntry, toStaxCustomer } from './customer.views';
 import { CustomersService } from './customers.service';
 import { StaxCustomerBody } from './dto/stax-customer.dto';
-import { STAX_FILTER_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
+import { STAX_FILTER_FIELDS, STAX_KEYWORD_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
 
 /** The Stax fields a client can write; everything else in the body is read-only and ignored. */
@@ -88,7 +88,8 @@ export class StaxCustomersController {
     const keywords = [...(q['keywords[]'] ?? []), ...(q.keywords ?? [])].filter((k) => k !== '');
     const { rows, total } = await this.customers.search(ctx, {
       filters,
-      keywords,
+      anyOf: keywords.map((text) => ({ fields: STAX_KEYWORD_FIELDS, text })),
+      equals: {},
       sort: q.sort ?? 'created_at',
       order: q.order ?? 'DESC',
       trashed: q.trashed ?? 'without',

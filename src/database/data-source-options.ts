@@ -5,10 +5,12 @@ import { ApiKey } from '../auth/api-key.entity';
 import { Merchant } from '../auth/merchant.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { Customer } from '../customers/customer.entity';
+import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-initial-schema';
+import { IdempotencyKeys1732400000000 } from './migrations/1732400000000-idempotency-keys';
 
-export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry];
-export const MIGRATIONS = [InitialSchema1732300000000];
+export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey];
+export const MIGRATIONS = [InitialSchema1732300000000, IdempotencyKeys1732400000000];
 
 export type DatabaseKind = 'sqlite' | 'mysql';
 

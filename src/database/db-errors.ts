@@ -15,6 +15,7 @@ const SQLITE_UNIQUE_COLUMNS: Record<string, string> = {
   'customers.merchant_id, customers.email_key': 'uq_customers_merchant_email',
   'api_keys.client_key': 'uq_api_keys_client_key',
   'api_keys.secret_hash': 'uq_api_keys_secret_hash',
+  'idempotency_keys.merchant_id, idempotency_keys.idem_key': 'PRIMARY',
 };
 
 function driverError(err: unknown): DriverError | undefined {

@@ -26,6 +26,18 @@ export const STAX_SORT_FIELDS = [
   'updated_at',
 ] as const;
 
+/** Each keywords[] entry must match one of these. */
+export const STAX_KEYWORD_FIELDS = [
+  'id',
+  'firstname',
+  'lastname',
+  'email',
+  'company',
+  'notes',
+  'reference',
+  'phone',
+];
+
 export const STAX_FILTER_FIELDS = [
   'firstname',
   'lastname',

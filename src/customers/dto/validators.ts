@@ -14,7 +14,7 @@ export const ClearableOptional = () =>
 /** Absent is fine, but a present value is checked (null included): for fields that cannot be cleared. */
 export const NotNullIfPresent = () => ValidateIf((_o, v: unknown) => v !== undefined);
 
-function rule(
+export function rule(
   name: string,
   check: (value: unknown) => boolean,
   defaultMessage: (args: ValidationArguments) => string,

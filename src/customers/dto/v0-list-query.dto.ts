@@ -1,0 +1,44 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { CUSTOMER_STATUSES, CustomerStatus } from '../customer.entity';
+import { V0_MESSAGES } from './v0-customer.dto';
+import { toInt } from './validators';
+
+/** skip/take paging as the v0 surface uses it. */
+export class V0PageQuery {
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000, default: 0 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  skip?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  take?: number;
+}
+
+export class V0ListQuery extends V0PageQuery {
+  @ApiPropertyOptional({ enum: CUSTOMER_STATUSES })
+  @IsOptional()
+  @IsIn(CUSTOMER_STATUSES, { message: V0_MESSAGES.status })
+  status?: CustomerStatus;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of first or last name', example: 'john' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the email', example: '@newcompany.com' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  email?: string;
+}

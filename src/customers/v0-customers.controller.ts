@@ -1,0 +1,112 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Ctx, RequestContext } from '../common/request-context';
+import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
+import type { Customer } from './customer.entity';
+import type { CustomerPatch } from './customer-rules';
+import { etagOf, toV0AuditEntry, toV0Customer } from './customer.views';
+import { CustomersService } from './customers.service';
+import { V0CreateCustomerBody, V0UpdateCustomerBody } from './dto/v0-customer.dto';
+import { V0ListQuery, V0PageQuery } from './dto/v0-list-query.dto';
+
+/** v0 field name → stored (Stax) field name. */
+const V0_TO_STORED = {
+  first_name: 'firstname',
+  last_name: 'lastname',
+  email: 'email',
+  phone_number: 'phone',
+  customer_type: 'customer_type',
+  status: 'status',
+} as const;
+
+function v0Patch(body: V0UpdateCustomerBody): CustomerPatch {
+  const patch: Record<string, unknown> = {};
+  for (const [v0, stored] of Object.entries(V0_TO_STORED)) {
+    const value = body[v0 as keyof V0UpdateCustomerBody];
+    if (value !== undefined) patch[stored] = value;
+  }
+  return patch;
+}
+
+/** Devdraft-style v0 routes. Thin: translation to and from CustomersService. */
+@ApiTags('v0 customers')
+@Controller('api/v0/customers')
+export class V0CustomersController {
+  constructor(private readonly customers: CustomersService) {}
+
+  private send(res: Response, c: Customer) {
+    res.setHeader('ETag', etagOf(c));
+    return toV0Customer(c);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ operationId: 'v0CreateCustomer', summary: 'Create a customer' })
+  async create(
+    @Ctx() ctx: RequestContext,
+    @Body() body: V0CreateCustomerBody,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.send(res, await this.customers.create(ctx, v0Patch(body), { identityRule: false }));
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'v0ListCustomers', summary: 'List customers, newest first' })
+  async list(@Ctx() ctx: RequestContext, @Query() q: V0ListQuery) {
+    const skip = q.skip ?? 0;
+    const take = q.take ?? 10;
+    const { rows, total } = await this.customers.search(ctx, {
+      filters: q.email ? { email: q.email } : {},
+      anyOf: q.name ? [{ fields: ['firstname', 'lastname'], text: q.name }] : [],
+      equals: q.status ? { status: q.status } : {},
+      sort: 'created_at',
+      order: 'DESC',
+      trashed: 'without',
+      skip,
+      take,
+    });
+    return { data: rows.map(toV0Customer), total, skip, take };
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'v0GetCustomer', summary: 'Get a customer (a deleted one is 404)' })
+  async get(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseCustomerIdPipe) id: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.send(res, await this.customers.get(ctx, id, { includeDeleted: false }));
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    operationId: 'v0UpdateCustomer',
+    summary: 'Update a customer: only the fields sent change',
+  })
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseCustomerIdPipe) id: string,
+    @Body() body: V0UpdateCustomerBody,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.send(
+      res,
+      await this.customers.update(ctx, id, v0Patch(body), { identityRule: false, ifMatch }),
+    );
+  }
+
+  @Get(':id/audit-log')
+  @ApiOperation({ operationId: 'v0CustomerAuditLog', summary: "A customer's audit log, newest first" })
+  async auditLog(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseCustomerIdPipe) id: string,
+    @Query() q: V0PageQuery,
+  ) {
+    const skip = q.skip ?? 0;
+    const take = q.take ?? 10;
+    const { entries, total } = await this.customers.auditLog(ctx, id, skip, take);
+    return { data: entries.map(toV0AuditEntry), total, skip, take };
+  }
+}

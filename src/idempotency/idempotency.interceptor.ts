@@ -1,0 +1,97 @@
+import {
+  BadRequestException,
+  CallHandler,
+  ConflictException,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
+import { catchError, from, mergeMap, Observable } from 'rxjs';
+import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
+import type { AppRequest } from '../common/request-context';
+import { fingerprint, IdempotencyService } from './idempotency.service';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** Outcomes a retry must be able to run again: never stored (contract §7). */
+function storable(status: number): boolean {
+  return status < 500 && status !== 400 && status !== 401 && status !== 429;
+}
+
+/**
+ * `idempotency-key` on POST, PUT, PATCH and DELETE: the first request runs and its response is
+ * stored; a repeat within 24 hours gets that response back with `Idempotent-Replayed: true` and
+ * runs nothing. Runs after authentication (keys are per merchant) and before validation, so a
+ * body that fails validation releases the key instead of storing a 400.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<AppRequest>();
+    const res = context.switchToHttp().getResponse<Response>();
+    const header = req.headers['idempotency-key'];
+    if (!MUTATING.has(req.method) || header === undefined || !req.principal) return next.handle();
+    if (typeof header !== 'string' || !VALID_KEY.test(header)) {
+      throw new BadRequestException(['idempotency-key must be 1-255 printable ASCII characters']);
+    }
+    const merchantId = req.principal.merchantId;
+    const print = fingerprint(req.method, req.path, req.body);
+    const successStatus =
+      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
+      (req.method === 'POST' ? 201 : 200);
+
+    return from(this.idempotency.claim(merchantId, header, print)).pipe(
+      mergeMap((claim) => {
+        switch (claim.kind) {
+          case 'mismatch':
+            throw new UnprocessableEntityException(
+              'This idempotency-key was already used with a different request (method, path or body)',
+            );
+          case 'in_flight': {
+            const err = new ConflictException('A request with this idempotency-key is still in progress');
+            Object.assign(err, { headers: { 'Retry-After': String(claim.retryAfterSeconds) } });
+            throw err;
+          }
+          case 'replay': {
+            const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
+            if (claim.etag) headers.ETag = claim.etag;
+            throw new StoredResponse(claim.status, claim.body, headers);
+          }
+          case 'owner':
+            return next.handle().pipe(
+              mergeMap(async (body: unknown) => {
+                const etag = res.getHeader('ETag');
+                await this.idempotency.complete(
+                  merchantId,
+                  header,
+                  successStatus,
+                  body,
+                  typeof etag === 'string' ? etag : null,
+                );
+                return body;
+              }),
+              catchError(async (err: unknown) => {
+                const out = errorResponse(err, req.id);
+                if (storable(out.status)) {
+                  await this.idempotency.complete(merchantId, header, out.status, out.body, null);
+                } else {
+                  await this.idempotency.release(merchantId, header);
+                }
+                throw err;
+              }),
+            );
+        }
+      }),
+    );
+  }
+}
