@@ -7,7 +7,12 @@ import { AppConfig, loadConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ApiKeyThrottlerGuard } from './rate-limit/api-key-throttler.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 
 /**
  * The root module. The guard, validation pipe and error filter are APP_* providers here, so
@@ -18,9 +23,21 @@ export class AppModule {
   static forRoot(config: AppConfig = loadConfig()): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, AuthModule, IdempotencyModule, CustomersModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        DatabaseModule,
+        MetricsModule,
+        RateLimitModule,
+        HealthModule,
+        AuthModule,
+        IdempotencyModule,
+        CustomersModule,
+      ],
       providers: [
+        // Guards run in this order: who is calling, then how often they may.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         {
           provide: APP_PIPE,

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { AppConfig } from '../config/config';
+import { pinoHttpOptions } from '../logging/logging.module';
+import type { MetricsService } from '../metrics/metrics.service';
 import type { AppRequest } from './request-context';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -34,11 +39,21 @@ interface BodyParserError {
 }
 
 /**
- * Body parsing ahead of Nest's router, so malformed JSON, a body over the limit or a wrong
- * content type get the same error envelope as everything else (400, 413, 415).
+ * Everything ahead of Nest's router, in order: request id, access log, metrics, security
+ * headers, then body parsing, so malformed JSON, a body over the limit or a wrong content type
+ * get the same error envelope (400, 413, 415) and are logged and counted like any request.
  */
-export function installHttpPipeline(app: INestApplication, bodyLimit: string): void {
+export function installHttpPipeline(app: INestApplication, config: AppConfig, metrics: MetricsService): void {
+  const bodyLimit = config.bodyLimit;
   app.use(requestId);
+  app.use(pinoHttp(pinoHttpOptions(config)));
+  if (config.metricsEnabled) app.use(metrics.middleware());
+  app.use(
+    helmet({
+      // Swagger UI at /docs loads its own script and styles from this origin, plus data: images.
+      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'] } },
+    }),
+  );
   app.use(express.json({ limit: bodyLimit, strict: true, reviver: refusePrototypeKeys }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const hasBody =

@@ -11,6 +11,19 @@ export interface AppConfig {
   bodyLimit: string;
   /** Print the demo merchant's credentials when the database has no merchant (never in production). */
   seedDemoMerchant: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'json' | 'pretty';
+  /** Requests per minute per API key; 0 turns rate limiting off. */
+  rateLimitPerMinute: number;
+  /** Shares rate-limit counters across instances when set. */
+  redisUrl: string | null;
+  /** Allowed CORS origins; empty: CORS off; ['*']: any origin. */
+  corsOrigins: string[];
+  /** Express "trust proxy": false, true, a hop count or a list of addresses/subnets. */
+  trustProxy: boolean | number | string;
+  shutdownTimeoutMs: number;
+  dbPoolSize: number;
+  metricsEnabled: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -22,6 +35,29 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return Number(raw);
+}
+
+function readEnum<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: T,
+  allowed: readonly T[],
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function readTrustProxy(env: NodeJS.ProcessEnv): boolean | number | string {
+  const raw = env.TRUST_PROXY;
+  if (raw === undefined || raw === '' || /^(false|0|no)$/i.test(raw)) return false;
+  if (/^(true|yes)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^[\w.:/, -]+$/.test(raw)) return raw;
+  throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a list of addresses, got "${raw}"`);
 }
 
 function readBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -44,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) {
     throw new ConfigError(`BODY_LIMIT must look like 100kb or 1mb, got "${bodyLimit}"`);
   }
+  const redisUrl = env.REDIS_URL || null;
+  if (redisUrl && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    throw new ConfigError(`REDIS_URL must look like redis://host:6379, got "${redisUrl}"`);
+  }
+  const production = nodeEnv === 'production';
   return {
     nodeEnv,
     port: readInt(env, 'PORT', 3000, 0, 65535),
@@ -51,7 +92,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     migrationsRun: readBool(env, 'MIGRATIONS_RUN', true),
     bodyLimit,
-    seedDemoMerchant: nodeEnv !== 'production' && readBool(env, 'DEMO_MERCHANT', true),
+    seedDemoMerchant: !production && readBool(env, 'DEMO_MERCHANT', true),
+    logLevel: readEnum(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ] as const),
+    logFormat: readEnum(env, 'LOG_FORMAT', production ? 'json' : 'pretty', ['json', 'pretty'] as const),
+    rateLimitPerMinute: readInt(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    redisUrl,
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    trustProxy: readTrustProxy(env),
+    shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    dbPoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
   };
 }
 

@@ -13,6 +13,7 @@ import type { Response } from 'express';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
 import type { AppRequest } from '../common/request-context';
+import { MetricsService } from '../metrics/metrics.service';
 import { fingerprint, IdempotencyService } from './idempotency.service';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -34,6 +35,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly idempotency: IdempotencyService,
     private readonly reflector: Reflector,
+    private readonly metrics: MetricsService,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -65,6 +67,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           case 'replay': {
             const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
             if (claim.etag) headers.ETag = claim.etag;
+            this.metrics.idempotencyReplays.inc();
             throw new StoredResponse(claim.status, claim.body, headers);
           }
           case 'owner':

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+interface Mysql2Pool {
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
+}
+
+/**
+ * Prometheus metrics. Each application instance has its own registry, so several apps in one
+ * process (the tests) never collide.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly idempotencyReplays = new Counter({
+    name: 'idempotency_replays_total',
+    help: 'Responses replayed from a stored idempotency key',
+    registers: [this.registry],
+  });
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry });
+    const pool = () => (dataSource.driver as unknown as { pool?: Mysql2Pool }).pool;
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database pool connections by state (MySQL; SQLite has one embedded connection)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const p = pool();
+        const all = p?._allConnections?.length ?? (dataSource.isInitialized ? 1 : 0);
+        const free = p?._freeConnections?.length ?? 0;
+        this.set({ state: 'total' }, all);
+        this.set({ state: 'idle' }, free);
+        this.set({ state: 'in_use' }, p ? all - free : all);
+        this.set({ state: 'waiting' }, p?._connectionQueue?.length ?? 0);
+      },
+    });
+  }
+
+  /** Express middleware: counts and times every request under its route pattern, not its URL. */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const end = this.latency.startTimer();
+      res.on('finish', () => {
+        const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+        const labels = { method: req.method, route, status: String(res.statusCode) };
+        this.requests.inc(labels);
+        end(labels);
+      });
+      next();
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '../config/config';
+
+/**
+ * Per-API-key rate limits (RATE_LIMIT_PER_MINUTE, 0 = off). Counters live in Redis when
+ * REDIS_URL is set, so several instances share one budget per key; in memory otherwise.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
+        skipIf: () => config.rateLimitPerMinute === 0,
+        storage: config.redisUrl
+          ? new ThrottlerStorageRedisService(
+              new Redis(config.redisUrl, {
+                maxRetriesPerRequest: 1,
+                enableOfflineQueue: false,
+                lazyConnect: false,
+              }),
+            )
+          : undefined,
+      }),
+    }),
+  ],
+})
+export class RateLimitModule {}
