@@ -8,9 +8,14 @@ import { Customer } from '../customers/customer.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-initial-schema';
 import { IdempotencyKeys1732400000000 } from './migrations/1732400000000-idempotency-keys';
+import { EmailKeyBinaryCollation1732460000000 } from './migrations/1732460000000-email-key-binary-collation';
 
 export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey];
-export const MIGRATIONS = [InitialSchema1732300000000, IdempotencyKeys1732400000000];
+export const MIGRATIONS = [
+  InitialSchema1732300000000,
+  IdempotencyKeys1732400000000,
+  EmailKeyBinaryCollation1732460000000,
+];
 
 export type DatabaseKind = 'sqlite' | 'mysql';
 
@@ -42,9 +47,15 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       enableWAL: database !== ':memory:',
       // Wait for another process's write lock instead of failing at once.
       timeout: 5000,
-      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      prepareDatabase: (db: {
+        pragma(sql: string): unknown;
+        function(name: string, options: { deterministic: boolean }, fn: (v: unknown) => unknown): unknown;
+      }) => {
         db.pragma('foreign_keys = ON');
         db.pragma('synchronous = NORMAL');
+        // SQLite's built-in LOWER() folds ASCII only; searches are case-insensitive for every letter
+        // (É matches é), as on MySQL, so replace it with JavaScript's Unicode-aware lower-casing.
+        db.function('lower', { deterministic: true }, (v) => (typeof v === 'string' ? v.toLowerCase() : v));
       },
     };
   }

@@ -21,9 +21,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * Starts the app. `options.databaseUrl` points it at a database the caller owns (say, one the
+ * provisioning CLI already wrote to); the caller then also removes it.
+ */
+export async function startApp(
+  env: Record<string, string> = {},
+  options: { databaseUrl?: string } = {},
+): Promise<TestApp> {
   let sqliteFile: string | undefined;
-  let databaseUrl = process.env.E2E_DATABASE_URL;
+  let databaseUrl = options.databaseUrl ?? process.env.E2E_DATABASE_URL;
   if (!databaseUrl) {
     sqliteFile = join(tmpdir(), `merchant-customers-e2e-${randomUUID()}.sqlite`);
     databaseUrl = `sqlite:${sqliteFile}`;
@@ -38,7 +45,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     databaseUrl,
     async close() {
       await app.close();
-      if (sqliteFile) for (const f of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`]) rmSync(f, { force: true });
+      if (sqliteFile)
+        for (const f of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`]) rmSync(f, { force: true });
     },
   };
 }
