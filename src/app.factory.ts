@@ -39,6 +39,5 @@ export async function createApp(
   }
   installHttpPipeline(app, config, app.get(MetricsService));
   setupOpenApi(app);
-  app.enableShutdownHooks();
   return app;
 }

@@ -15,19 +15,31 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
-  // Nest's shutdown hooks stop accepting, let requests in flight finish, then close the pool.
-  // If that takes longer than SHUTDOWN_TIMEOUT_MS, leave anyway: the database keeps no
-  // half-written change, since every change is one transaction.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      setTimeout(() => {
-        console.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+  const logger = new Logger('Bootstrap');
+  // On SIGTERM/SIGINT: stop accepting, let requests in flight finish, close the pool, exit 0.
+  // Past SHUTDOWN_TIMEOUT_MS, leave anyway: every change is one transaction, so an unfinished
+  // request leaves nothing half-written.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining`);
+    setTimeout(() => {
+      logger.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error(`Shutdown failed: ${err.message}`);
         process.exit(1);
-      }, config.shutdownTimeoutMs).unref();
-    });
-  }
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen(config.port, config.host);
-  new Logger('Bootstrap').log(`merchant-customers listening on http://localhost:${config.port}`);
+  logger.log(`merchant-customers listening on http://localhost:${config.port}`);
 }
 
 void bootstrap();
