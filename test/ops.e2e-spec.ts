@@ -54,19 +54,12 @@ describe('operations: health, metrics, rate limits, security headers, CORS', () 
 
   it('limits requests per API key: 429 with Retry-After and rate-limit headers; other keys unaffected', async () => {
     const m = await newMerchant(t);
-    const statuses: number[] = [];
-    let last;
-    for (let i = 0; i < 7; i++) {
-      last = await http(t).get('/customer').set(m.bearer);
-      statuses.push(last.status);
-    }
-    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const responses = [];
+    for (let i = 0; i < 7; i++) responses.push(await http(t).get('/customer').set(m.bearer));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const last = responses[6];
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
-    expect(last.body).toMatchObject({
-      statusCode: 429,
-      error: 'Too Many Requests',
-      requestId: expect.any(String),
-    });
+    expect(last.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: expect.any(String) });
     const other = await newKey(t, m.merchantId);
     const ok = await http(t).get('/customer').set(other.bearer).expect(200);
     expect(ok.headers['x-ratelimit-limit']).toBe('5');

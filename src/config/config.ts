@@ -24,6 +24,13 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   dbPoolSize: number;
   metricsEnabled: boolean;
+  /**
+   * How long a checked API key is trusted without asking the database again (0: never). A key
+   * revoked by another process (the CLI, another instance) is refused within this time.
+   */
+  apiKeyCacheTtlMs: number;
+  /** How long a key stays "in flight" before a crashed owner's key is usable again (≤ 60 s). */
+  idempotencyLeaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -113,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     dbPoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 1000),
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
+    apiKeyCacheTtlMs: readInt(env, 'API_KEY_CACHE_TTL_MS', 5_000, 0, 60_000),
+    idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 1_000, 60_000),
   };
 }
 

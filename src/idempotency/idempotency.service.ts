@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { LessThan } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { canonicalJson } from '../customers/customer-rules';
 import { DatabaseService } from '../database/database.service';
 import { uniqueViolation } from '../database/db-errors';
@@ -8,8 +9,6 @@ import { IdempotencyKey } from './idempotency-key.entity';
 
 /** How long a stored response is replayed. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** How long a key stays "in flight" without its owner finishing: a crashed process frees it after this. */
-export const IN_FLIGHT_LEASE_MS = 30 * 1000;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 export type Claim =
@@ -34,7 +33,15 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Idempotency');
   private purgeTimer?: NodeJS.Timeout;
 
-  constructor(private readonly db: DatabaseService) {}
+  /** How long a key stays "in flight" without its owner finishing: a crashed process frees it after this. */
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly db: DatabaseService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.leaseMs = config.idempotencyLeaseMs;
+  }
 
   onModuleInit(): void {
     this.purgeTimer = setInterval(() => {
@@ -59,7 +66,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
             response_status: null,
             response_body: null,
             response_etag: null,
-            locked_until: new Date(now.getTime() + IN_FLIGHT_LEASE_MS),
+            locked_until: new Date(now.getTime() + this.leaseMs),
             created_at: now,
             expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
           }),
@@ -92,7 +99,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
         em.update(
           IdempotencyKey,
           { merchant_id: merchantId, idem_key: key, state: 'in_flight', locked_until: row.locked_until },
-          { locked_until: new Date(now.getTime() + IN_FLIGHT_LEASE_MS) },
+          { locked_until: new Date(now.getTime() + this.leaseMs) },
         ),
       );
       if (taken.affected === 1) return { kind: 'owner' };
