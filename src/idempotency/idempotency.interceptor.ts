@@ -85,10 +85,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
               }),
               catchError(async (err: unknown) => {
                 const out = errorResponse(err, req.id);
-                if (storable(out.status)) {
-                  await this.idempotency.complete(merchantId, header, out.status, out.body, null);
-                } else {
-                  await this.idempotency.release(merchantId, header);
+                try {
+                  if (storable(out.status)) {
+                    await this.idempotency.complete(merchantId, header, out.status, out.body, null);
+                  } else {
+                    await this.idempotency.release(merchantId, header);
+                  }
+                } catch {
+                  // The database is likely away too: the key's lease frees it later. The client
+                  // must see the original error, not this one.
                 }
                 throw err;
               }),
