@@ -25,10 +25,18 @@ export function errorBody(status: number, message: string | string[], requestId:
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** A lone UTF-16 surrogate (`"\ud800"` is valid JSON): no database can store it as it was sent. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const NOT_UNICODE = 'Request body must be valid Unicode (it contains a lone UTF-16 surrogate escape)';
 
-/** Refuses keys that could reach an object's prototype, wherever they sit in the document. */
+/**
+ * Refuses keys that could reach an object's prototype, wherever they sit in the document, and
+ * strings that are not valid Unicode, which could not be stored as they were sent.
+ */
 function refusePrototypeKeys(key: string, value: unknown): unknown {
   if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`property ${key} should not exist`);
+  if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))
+    throw new SyntaxError(NOT_UNICODE);
   return value;
 }
 
@@ -51,7 +59,10 @@ export function installHttpPipeline(app: INestApplication, config: AppConfig, me
   app.use(
     helmet({
       // Swagger UI at /docs loads its own script and styles from this origin, plus data: images.
-      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'] } },
+      // No upgrade-insecure-requests: /docs must load over plain http on a LAN or Docker host name.
+      contentSecurityPolicy: {
+        directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
+      },
     }),
   );
   app.use(express.json({ limit: bodyLimit, strict: true, reviver: refusePrototypeKeys }));
@@ -76,7 +87,8 @@ export function installHttpPipeline(app: INestApplication, config: AppConfig, me
         res.status(413).json(errorBody(413, `Request body is larger than ${bodyLimit}`, id));
         return;
       case 'entity.parse.failed': {
-        const msg = err.message?.startsWith('property ') ? err.message : 'Malformed JSON in request body';
+        const known = err.message?.startsWith('property ') || err.message === NOT_UNICODE;
+        const msg = known && err.message ? err.message : 'Malformed JSON in request body';
         res.status(400).json(errorBody(400, msg, id));
         return;
       }

@@ -13,7 +13,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Ctx, RequestContext } from '../common/request-context';
 import { laravelPage } from '../common/laravel-page';
@@ -21,7 +21,24 @@ import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer } from './customer.entity';
 import type { CustomerPatch } from './customer-rules';
 import { etagOf, toStaxAuditEntry, toStaxCustomer } from './customer.views';
+import {
+  ApiCustomerId,
+  ApiErrors,
+  ApiIdempotencyKey,
+  ApiIfMatch,
+  ApiJsonBody,
+  ApiKeyAuth,
+  AUTHENTICATED_ERRORS,
+  BODILESS_WRITE_ERRORS,
+  BODY_WRITE_ERRORS,
+  BY_ID_ERRORS,
+  CUSTOMER_HEADERS,
+  LIST_HEADERS,
+  WRITE_HEADERS,
+} from './customers.api-docs';
 import { CustomersService } from './customers.service';
+import { STAX_CREATE_EXAMPLES, STAX_UPDATE_EXAMPLES } from './dto/stax-customer.examples';
+import { StaxAuditPage, StaxCustomerPage, StaxCustomerView } from './dto/stax-customer.view';
 import { StaxCustomerBody } from './dto/stax-customer.dto';
 import { STAX_FILTER_FIELDS, STAX_KEYWORD_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
@@ -55,6 +72,7 @@ function staxPatch(body: StaxCustomerBody): CustomerPatch {
 
 /** Stax (Fattmerchant) compatible routes. Thin: translation to and from CustomersService. */
 @ApiTags('Stax-compatible customers')
+@ApiKeyAuth()
 @Controller('customer')
 export class StaxCustomersController {
   constructor(private readonly customers: CustomersService) {}
@@ -70,6 +88,10 @@ export class StaxCustomersController {
     operationId: 'staxCreateCustomer',
     summary: 'Create a customer (answers 200, as Stax does)',
   })
+  @ApiIdempotencyKey()
+  @ApiJsonBody(StaxCustomerBody, STAX_CREATE_EXAMPLES)
+  @ApiOkResponse({ type: StaxCustomerView, description: 'The new customer.', headers: WRITE_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODY_WRITE_ERRORS, 'alpha2Country', 'identityRule', 'emailTaken')
   async create(
     @Ctx() ctx: RequestContext,
     @Body() body: StaxCustomerBody,
@@ -80,6 +102,12 @@ export class StaxCustomersController {
 
   @Get()
   @ApiOperation({ operationId: 'staxListCustomers', summary: 'List and search customers (Laravel page)' })
+  @ApiOkResponse({
+    type: StaxCustomerPage,
+    description: 'One page of matching customers.',
+    headers: LIST_HEADERS,
+  })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'badStaxQuery')
   async list(@Ctx() ctx: RequestContext, @Query() q: StaxListQuery, @Req() req: Request) {
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 50;
@@ -101,6 +129,13 @@ export class StaxCustomersController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'staxGetCustomer', summary: 'Get a customer (soft-deleted ones too)' })
+  @ApiCustomerId()
+  @ApiOkResponse({
+    type: StaxCustomerView,
+    description: 'The customer; a soft-deleted one has deleted_at set.',
+    headers: CUSTOMER_HEADERS,
+  })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BY_ID_ERRORS)
   async get(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
@@ -114,6 +149,21 @@ export class StaxCustomersController {
     operationId: 'staxUpdateCustomer',
     summary: 'Update a customer: only the fields sent change (get-then-merge)',
   })
+  @ApiCustomerId()
+  @ApiIdempotencyKey()
+  @ApiIfMatch()
+  @ApiJsonBody(StaxCustomerBody, STAX_UPDATE_EXAMPLES)
+  @ApiOkResponse({ type: StaxCustomerView, description: 'The updated customer.', headers: WRITE_HEADERS })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BY_ID_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'alpha2Country',
+    'identityRule',
+    'bodyIdMismatch',
+    'emailTaken',
+    'ifMatchFailed',
+  )
   async update(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
@@ -132,6 +182,15 @@ export class StaxCustomersController {
 
   @Delete(':id')
   @ApiOperation({ operationId: 'staxDeleteCustomer', summary: 'Soft-delete a customer' })
+  @ApiCustomerId()
+  @ApiIdempotencyKey()
+  @ApiIfMatch()
+  @ApiOkResponse({
+    type: StaxCustomerView,
+    description: 'The customer, with deleted_at set. Already deleted is 404.',
+    headers: WRITE_HEADERS,
+  })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BY_ID_ERRORS, ...BODILESS_WRITE_ERRORS, 'ifMatchFailed')
   async remove(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
@@ -143,6 +202,21 @@ export class StaxCustomersController {
 
   @Put(':id/restore')
   @ApiOperation({ operationId: 'staxRestoreCustomer', summary: 'Restore a soft-deleted customer' })
+  @ApiCustomerId()
+  @ApiIdempotencyKey()
+  @ApiIfMatch()
+  @ApiOkResponse({
+    type: StaxCustomerView,
+    description: 'The customer, deleted_at cleared. 409 if its email now belongs to another live customer.',
+    headers: WRITE_HEADERS,
+  })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BY_ID_ERRORS,
+    ...BODILESS_WRITE_ERRORS,
+    'emailTaken',
+    'ifMatchFailed',
+  )
   async restore(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
@@ -154,6 +228,13 @@ export class StaxCustomersController {
 
   @Get(':id/audit-log')
   @ApiOperation({ operationId: 'staxCustomerAuditLog', summary: "A customer's audit log, newest first" })
+  @ApiCustomerId()
+  @ApiOkResponse({
+    type: StaxAuditPage,
+    description: 'One page of audit entries, newest first (a deleted customer has one too).',
+    headers: LIST_HEADERS,
+  })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BY_ID_ERRORS, 'badStaxQuery')
   async auditLog(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,

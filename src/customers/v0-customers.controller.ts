@@ -1,12 +1,28 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, RequestContext } from '../common/request-context';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer } from './customer.entity';
 import type { CustomerPatch } from './customer-rules';
 import { etagOf, toV0AuditEntry, toV0Customer } from './customer.views';
+import {
+  ApiCustomerId,
+  ApiErrors,
+  ApiIdempotencyKey,
+  ApiIfMatch,
+  ApiJsonBody,
+  ApiKeyAuth,
+  AUTHENTICATED_ERRORS,
+  BODY_WRITE_ERRORS,
+  BY_ID_ERRORS,
+  CUSTOMER_HEADERS,
+  LIST_HEADERS,
+  WRITE_HEADERS,
+} from './customers.api-docs';
 import { CustomersService } from './customers.service';
+import { V0_CREATE_EXAMPLES, V0_UPDATE_EXAMPLES } from './dto/v0-customer.examples';
+import { V0AuditList, V0CustomerList, V0CustomerView } from './dto/v0-customer.view';
 import { V0CreateCustomerBody, V0UpdateCustomerBody } from './dto/v0-customer.dto';
 import { V0ListQuery, V0PageQuery } from './dto/v0-list-query.dto';
 
@@ -31,6 +47,7 @@ function v0Patch(body: V0UpdateCustomerBody): CustomerPatch {
 
 /** Devdraft-style v0 routes. Thin: translation to and from CustomersService. */
 @ApiTags('v0 customers')
+@ApiKeyAuth()
 @Controller('api/v0/customers')
 export class V0CustomersController {
   constructor(private readonly customers: CustomersService) {}
@@ -43,6 +60,10 @@ export class V0CustomersController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ operationId: 'v0CreateCustomer', summary: 'Create a customer' })
+  @ApiIdempotencyKey()
+  @ApiJsonBody(V0CreateCustomerBody, V0_CREATE_EXAMPLES)
+  @ApiCreatedResponse({ type: V0CustomerView, description: 'The new customer.', headers: WRITE_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODY_WRITE_ERRORS, 'v0Validation', 'v0Enums', 'emailTaken')
   async create(
     @Ctx() ctx: RequestContext,
     @Body() body: V0CreateCustomerBody,
@@ -53,6 +74,8 @@ export class V0CustomersController {
 
   @Get()
   @ApiOperation({ operationId: 'v0ListCustomers', summary: 'List customers, newest first' })
+  @ApiOkResponse({ type: V0CustomerList, description: 'One page of live customers.', headers: LIST_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'badV0Query')
   async list(@Ctx() ctx: RequestContext, @Query() q: V0ListQuery) {
     const skip = q.skip ?? 0;
     const take = q.take ?? 10;
@@ -71,6 +94,9 @@ export class V0CustomersController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'v0GetCustomer', summary: 'Get a customer (a deleted one is 404)' })
+  @ApiCustomerId()
+  @ApiOkResponse({ type: V0CustomerView, description: 'The customer.', headers: CUSTOMER_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BY_ID_ERRORS)
   async get(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
@@ -84,6 +110,21 @@ export class V0CustomersController {
     operationId: 'v0UpdateCustomer',
     summary: 'Update a customer: only the fields sent change',
   })
+  @ApiCustomerId()
+  @ApiIdempotencyKey()
+  @ApiIfMatch()
+  @ApiJsonBody(V0UpdateCustomerBody, V0_UPDATE_EXAMPLES)
+  @ApiOkResponse({ type: V0CustomerView, description: 'The updated customer.', headers: WRITE_HEADERS })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BY_ID_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'v0Validation',
+    'v0Enums',
+    'reactivateScope',
+    'emailTaken',
+    'ifMatchFailed',
+  )
   async update(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
@@ -99,6 +140,9 @@ export class V0CustomersController {
 
   @Get(':id/audit-log')
   @ApiOperation({ operationId: 'v0CustomerAuditLog', summary: "A customer's audit log, newest first" })
+  @ApiCustomerId()
+  @ApiOkResponse({ type: V0AuditList, description: 'Audit entries, newest first.', headers: LIST_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BY_ID_ERRORS, 'badV0Query')
   async auditLog(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,

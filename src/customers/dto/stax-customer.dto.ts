@@ -26,25 +26,45 @@ const clearable = 'An empty string or null clears it.';
  * present change. The read-only fields of the response may be sent back and are ignored.
  */
 export class StaxCustomerBody {
-  @ApiPropertyOptional({ maxLength: 255, example: 'John', description: clearable })
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: 255,
+    example: 'John',
+    description: clearable,
+  })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
   firstname?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, example: 'Smith', description: clearable })
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: 255,
+    example: 'Smith',
+    description: clearable,
+  })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
   lastname?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, example: 'Acme Corp', description: clearable })
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: 255,
+    example: 'Acme Corp',
+    description: clearable,
+  })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
   company?: string | null;
 
   @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
     maxLength: 255,
     example: 'john.smith@example.com',
     description: `Unique per merchant among live customers, case-insensitive. ${clearable}`,
@@ -55,7 +75,7 @@ export class StaxCustomerBody {
   @IsEmail({}, { message: 'email must be a valid email address' })
   email?: string | null;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 20, example: ['billing@example.com'] })
+  @ApiPropertyOptional({ nullable: true, type: [String], maxItems: 20, example: ['billing@example.com'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
@@ -63,6 +83,7 @@ export class StaxCustomerBody {
   cc_emails?: string[] | null;
 
   @ApiPropertyOptional({
+    nullable: true,
     type: [String],
     maxItems: 20,
     example: ['15555550123'],
@@ -76,6 +97,8 @@ export class StaxCustomerBody {
   cc_sms?: string[] | null;
 
   @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
     maxLength: 20,
     example: '+1 (555) 555-0123',
     description: `10-15 digits. ${clearable}`,
@@ -86,52 +109,62 @@ export class StaxCustomerBody {
   @IsPhone()
   phone?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, example: '123 Main St' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: '123 Main St' })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
   address_1?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, example: 'Suite 100' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: 'Suite 100' })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
   address_2?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, example: 'Orlando' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: 'Orlando' })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
   address_city?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 64, example: 'FL' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 64, example: 'FL' })
   @ClearableOptional()
   @IsString()
   @MaxLength(64)
   address_state?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 16, example: '32801' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 16, example: '32801' })
   @ClearableOptional()
   @IsString()
   @MaxLength(16)
   address_zip?: string | null;
 
   @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    minLength: 3,
+    maxLength: 3,
     example: 'USA',
-    description: 'ISO 3166-1 alpha-3; lower case is accepted and stored upper case.',
+    description:
+      'ISO 3166-1 alpha-3; lower case is accepted and stored upper case. An alpha-2 code is refused with a hint.',
   })
   @ClearableOptional()
   @IsString()
   @IsAlpha3Country()
   address_country?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 21844 })
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    maxLength: 21844,
+    example: 'Prefers email over phone.',
+  })
   @ClearableOptional()
   @IsString()
   @MaxLength(21844)
   notes?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, example: 'CRM-0042' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: 'CRM-0042' })
   @ClearableOptional()
   @IsString()
   @MaxLength(255)
@@ -156,6 +189,8 @@ export class StaxCustomerBody {
   // ---- read-only: accepted so a GET-then-PUT of the whole object works, never applied ----
 
   @ApiProperty({
+    type: 'string',
+    format: 'uuid',
     readOnly: true,
     required: false,
     description: 'Read-only. If sent, must equal the path id.',
@@ -163,27 +198,31 @@ export class StaxCustomerBody {
   @Allow()
   id?: unknown;
 
-  @ApiProperty({ readOnly: true, required: false, example: '2024-03-20 10:00:00' })
+  @ApiProperty({ type: 'string', readOnly: true, required: false, example: '2024-03-20 10:00:00' })
   @Allow()
   created_at?: unknown;
 
-  @ApiProperty({ readOnly: true, required: false, example: '2024-03-22 14:15:30' })
+  @ApiProperty({ type: 'string', readOnly: true, required: false, example: '2024-03-22 14:15:30' })
   @Allow()
   updated_at?: unknown;
 
-  @ApiProperty({ readOnly: true, required: false, nullable: true, example: null })
+  @ApiProperty({ type: 'string', readOnly: true, required: false, nullable: true, example: null })
   @Allow()
   deleted_at?: unknown;
 
-  @ApiProperty({ readOnly: true, required: false })
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'boolean', enum: [false] }],
+    readOnly: true,
+    required: false,
+  })
   @Allow()
   gravatar?: unknown;
 
-  @ApiProperty({ readOnly: true, required: false })
+  @ApiProperty({ type: 'boolean', readOnly: true, required: false })
   @Allow()
   has_address?: unknown;
 
-  @ApiProperty({ readOnly: true, required: false })
+  @ApiProperty({ type: [String], readOnly: true, required: false })
   @Allow()
   missing_address_components?: unknown;
 }

@@ -52,8 +52,14 @@ export const STAX_FILTER_FIELDS = [
   'reference',
 ] as const;
 
+// The example goes in the description, not `example`: Swagger UI pre-fills examples into "Try it
+// out", and eleven ANDed filters would make the first listing a newcomer runs come back empty.
 const filter = (example: string) =>
-  ApiPropertyOptional({ description: 'Case-insensitive substring match', maxLength: 255, example });
+  ApiPropertyOptional({
+    type: 'string',
+    description: `Case-insensitive substring match, e.g. \`${example}\``,
+    maxLength: 255,
+  });
 
 /** Query of GET /customer. Unknown parameters are refused, like unknown body fields. */
 export class StaxListQuery {
@@ -105,7 +111,7 @@ export class StaxListQuery {
   @IsIn(['ASC', 'DESC'])
   order?: 'ASC' | 'DESC';
 
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -113,7 +119,7 @@ export class StaxListQuery {
   @Max(1_000_000)
   page?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Transform(toInt)
   @IsInt()

@@ -50,6 +50,8 @@ const PhoneNumber = (required: boolean) => fieldRule('v0PhoneNumber', phoneProbl
 const Email = () => fieldRule('v0Email', emailProblem);
 
 const emailDoc = {
+  type: 'string' as const,
+  nullable: true,
   maxLength: 255,
   example: 'john.smith@newcompany.com',
   description:
@@ -77,6 +79,8 @@ export class V0UpdateCustomerBody {
   email?: string | null;
 
   @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
     maxLength: 20,
     example: '+1-987-654-3210',
     description: '10-15 digits. An empty string or null clears it.',

@@ -7,7 +7,7 @@ import { toInt } from './validators';
 
 /** skip/take paging as the v0 surface uses it. */
 export class V0PageQuery {
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 10000, default: 0 })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -15,7 +15,7 @@ export class V0PageQuery {
   @Max(10000)
   skip?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10 })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -30,13 +30,19 @@ export class V0ListQuery extends V0PageQuery {
   @IsIn(CUSTOMER_STATUSES, { message: V0_MESSAGES.status })
   status?: CustomerStatus;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of first or last name', example: 'john' })
+  @ApiPropertyOptional({
+    description: 'Case-insensitive substring of first or last name, e.g. `john`',
+    maxLength: 255,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)
   name?: string;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the email', example: '@newcompany.com' })
+  @ApiPropertyOptional({
+    description: 'Case-insensitive substring of the email, e.g. `@newcompany.com`',
+    maxLength: 255,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)

@@ -1,0 +1,276 @@
+/**
+ * OpenAPI decorators shared by both customer controllers: authentication, the request headers
+ * of contract §7, and the error responses of §2 with examples that quote the service's own
+ * messages (imported, so the documentation cannot drift from the code).
+ */
+import { applyDecorators, Type } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiParam,
+  ApiResponse,
+  ApiSecurity,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { ExamplesObject, HeadersObject } from '@nestjs/swagger';
+import { throttlerMessage } from '@nestjs/throttler';
+import { ErrorView } from '../common/error.view';
+import { countryCodeProblem, IDENTITY_RULE_MESSAGE } from './customer-rules';
+import { CUSTOMER_NOT_FOUND, EMAIL_TAKEN } from './customers.service';
+import { V0_MESSAGES } from './dto/v0-customer.dto';
+
+/** Names of the security schemes that src/openapi.ts declares. */
+export const SECURITY = {
+  bearer: 'bearer',
+  clientKey: 'x-client-key',
+  clientSecret: 'x-client-secret',
+} as const;
+
+/** Either credential style is enough: Bearer, or the x-client-key + x-client-secret pair. */
+export const ApiKeyAuth = () =>
+  applyDecorators(
+    ApiSecurity(SECURITY.bearer),
+    ApiSecurity({ [SECURITY.clientKey]: [], [SECURITY.clientSecret]: [] }),
+  );
+
+/** Headers every documented response carries. */
+const REQUEST_ID_HEADER: HeadersObject = {
+  'x-request-id': {
+    description: 'Echoed from the request when given, else generated. Error bodies repeat it as requestId.',
+    schema: { type: 'string' },
+  },
+};
+
+/** Headers of a response that carries one customer. */
+export const CUSTOMER_HEADERS: HeadersObject = {
+  ...REQUEST_ID_HEADER,
+  ETag: {
+    description: 'The customer version, e.g. `"3"`. Send it back in If-Match to update only that version.',
+    schema: { type: 'string' },
+  },
+};
+
+/** Headers of a successful write (POST, PUT, PATCH, DELETE) that carries one customer. */
+export const WRITE_HEADERS: HeadersObject = {
+  ...CUSTOMER_HEADERS,
+  'Idempotent-Replayed': {
+    description:
+      '`true` when this is the stored response of an earlier request with the same idempotency-key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+export const LIST_HEADERS = REQUEST_ID_HEADER;
+
+export const ApiCustomerId = () =>
+  ApiParam({
+    name: 'id',
+    description:
+      'The `id` of a customer (a UUID). Anything else is 400; another merchant’s customer answers 404.',
+    schema: { type: 'string', format: 'uuid' },
+  });
+
+/** A JSON body of the given DTO, with named examples that Swagger UI offers in a drop-down. */
+export const ApiJsonBody = (model: Type<unknown>, examples: ExamplesObject) =>
+  applyDecorators(
+    ApiExtraModels(model),
+    ApiBody({ required: true, schema: { $ref: getSchemaPath(model) }, examples }),
+  );
+
+/** No example on purpose: Swagger UI would pre-fill it, and a reused key replays or answers 422. */
+export const ApiIdempotencyKey = () =>
+  ApiHeader({
+    name: 'idempotency-key',
+    required: false,
+    description:
+      'Optional, 1-255 printable characters (a UUID v4 is a good choice). A repeat with the same key and the ' +
+      'same method, path and body within 24 hours gets the stored response back with ' +
+      '`Idempotent-Replayed: true` and changes nothing; a different request with the same key is 422; a ' +
+      'repeat while the first is still running is 409 with Retry-After.',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  });
+
+export const ApiIfMatch = () =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'Optional ETag from an earlier response (e.g. `"3"`, or `*`). The write happens only if the customer ' +
+      'is still at that version; otherwise 412 and nothing changes.',
+    schema: { type: 'string' },
+  });
+
+interface ErrorExample {
+  status: number;
+  summary: string;
+  message: string | string[];
+  /** The response also carries Retry-After. */
+  retryAfter?: boolean;
+}
+
+const example = (status: number, summary: string, message: string | string[], retryAfter?: boolean) =>
+  ({ status, summary, message, retryAfter }) satisfies ErrorExample;
+
+/** Every documented error answer, by name; a route lists the ones it can give. */
+export const ERROR_EXAMPLES = {
+  // 400
+  alpha2Country: example(400, 'An alpha-2 country code', [countryCodeProblem('US') ?? '']),
+  identityRule: example(400, 'Nothing left to identify the customer', [IDENTITY_RULE_MESSAGE]),
+  unknownField: example(400, 'A field the route does not know', ['property foo should not exist']),
+  bodyIdMismatch: example(400, 'A body id that is not the path id', [
+    'id in the body must match the customer id in the path',
+  ]),
+  v0Validation: example(400, 'Field validation (the Devdraft example)', [
+    'First name cannot be empty',
+    'Invalid email format',
+    'Phone number cannot exceed 20 characters',
+  ]),
+  v0Enums: example(400, 'A value outside an enum', [V0_MESSAGES.customerType, V0_MESSAGES.status]),
+  malformedJson: example(400, 'Malformed JSON', 'Malformed JSON in request body'),
+  invalidId: example(400, 'A path id that is not a UUID', ['Customer ID must be a valid UUID']),
+  badIdempotencyKey: example(400, 'A malformed idempotency-key', [
+    'idempotency-key must be 1-255 printable ASCII characters',
+  ]),
+  badStaxQuery: example(400, 'A query parameter out of range', ['per_page must not be greater than 200']),
+  badV0Query: example(400, 'A query parameter out of range', ['take must not be greater than 100']),
+  // 401
+  missingCredentials: example(401, 'No credentials', 'Missing API credentials'),
+  invalidCredentials: example(401, 'Unknown, mismatched or revoked credentials', 'Invalid API credentials'),
+  // 403
+  missingScope: example(403, 'The key lacks the scope', 'This API key lacks the scope customers:write'),
+  reactivateScope: example(
+    403,
+    'BLACKLISTED → ACTIVE without customers:reactivate',
+    'Moving a customer from BLACKLISTED to ACTIVE requires an API key with the customers:reactivate scope',
+  ),
+  // 404
+  notFound: example(404, 'No such customer for this merchant', CUSTOMER_NOT_FOUND),
+  // 409
+  emailTaken: example(409, 'Email already used by a live customer', EMAIL_TAKEN),
+  idempotencyInFlight: example(
+    409,
+    'Same idempotency-key still running',
+    'A request with this idempotency-key is still in progress',
+    true,
+  ),
+  // 412
+  ifMatchFailed: example(
+    412,
+    'Stale If-Match',
+    'The customer has changed since you read it (If-Match does not match)',
+  ),
+  // 413
+  tooLarge: example(413, 'Body over the limit', 'Request body is larger than 100kb'),
+  // 415
+  notJson: example(415, 'Body that is not JSON', 'Content-Type must be application/json'),
+  // 422
+  idempotencyMismatch: example(
+    422,
+    'idempotency-key reused for another request',
+    'This idempotency-key was already used with a different request (method, path or body)',
+  ),
+  // 429
+  rateLimited: example(429, 'Too many requests for this API key', throttlerMessage, true),
+  // 503
+  databaseUnavailable: example(503, 'Database unavailable', 'Database unavailable, try again shortly', true),
+} as const;
+
+export type ErrorExampleName = keyof typeof ERROR_EXAMPLES;
+
+/** Errors any authenticated route can answer. */
+export const AUTHENTICATED_ERRORS = [
+  'missingCredentials',
+  'invalidCredentials',
+  'missingScope',
+  'rateLimited',
+  'databaseUnavailable',
+] as const satisfies readonly ErrorExampleName[];
+
+/** Errors of any route that takes a customer id in the path. */
+export const BY_ID_ERRORS = ['invalidId', 'notFound'] as const satisfies readonly ErrorExampleName[];
+
+/** Errors of any route that takes a JSON body and an idempotency-key. */
+export const BODY_WRITE_ERRORS = [
+  'malformedJson',
+  'unknownField',
+  'badIdempotencyKey',
+  'idempotencyInFlight',
+  'tooLarge',
+  'notJson',
+  'idempotencyMismatch',
+] as const satisfies readonly ErrorExampleName[];
+
+/** Errors of a write without a body (DELETE, restore) that takes an idempotency-key. */
+export const BODILESS_WRITE_ERRORS = [
+  'badIdempotencyKey',
+  'idempotencyInFlight',
+  'idempotencyMismatch',
+] as const satisfies readonly ErrorExampleName[];
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Validation failed: malformed JSON, a field that breaks its rule, an unknown field, a bad path id or query.',
+  401: 'Credentials missing or invalid (the answer never says which part was wrong).',
+  403: 'The API key lacks the scope this route or change needs.',
+  404: 'No such customer for this merchant (another merchant’s id answers the same).',
+  409: 'Conflict: the email belongs to another live customer, or the idempotency-key is still in flight.',
+  412: 'If-Match does not match the current ETag; nothing changed.',
+  413: 'The body is larger than the limit (BODY_LIMIT, 100kb by default).',
+  415: 'The body is not application/json.',
+  422: 'The idempotency-key was already used with a different method, path or body.',
+  429: 'Rate limited; retry after Retry-After seconds.',
+  503: 'The database is unavailable; retry after Retry-After seconds.',
+};
+
+/**
+ * One documented response per status, with the error envelope as schema and every named
+ * example of that status (Swagger UI shows them in a drop-down).
+ */
+export function ApiErrors(...names: ErrorExampleName[]) {
+  const byStatus = new Map<number, ErrorExampleName[]>();
+  // In the order of ERROR_EXAMPLES, so the most telling example is the one Swagger UI shows first.
+  const wanted = new Set(names);
+  for (const name of (Object.keys(ERROR_EXAMPLES) as ErrorExampleName[]).filter((n) => wanted.has(n))) {
+    const { status } = ERROR_EXAMPLES[name];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), name]);
+  }
+  const decorators = [...byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, group]) => {
+      const retryAfter = group.some((n) => (ERROR_EXAMPLES[n] as ErrorExample).retryAfter);
+      const headers: HeadersObject = retryAfter
+        ? {
+            ...REQUEST_ID_HEADER,
+            'Retry-After': {
+              description: 'Seconds to wait before retrying.',
+              schema: { type: 'integer' },
+            },
+          }
+        : REQUEST_ID_HEADER;
+      return ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
+        type: ErrorView,
+        headers,
+        examples: Object.fromEntries(
+          group.map((name) => {
+            const e = ERROR_EXAMPLES[name];
+            return [
+              name,
+              {
+                summary: e.summary,
+                value: {
+                  statusCode: status,
+                  error: STATUS_CODES[status] ?? 'Error',
+                  message: e.message,
+                  requestId: '3f0c8a52-6a0e-4f0b-9d47-0f6f0f4c2b1e',
+                },
+              },
+            ];
+          }),
+        ),
+      });
+    });
+  return applyDecorators(...decorators);
+}

@@ -1,0 +1,39 @@
+/** Request-body examples of the v0 routes (from the Devdraft document), offered in Swagger UI. */
+import type { ExamplesObject } from '@nestjs/swagger';
+
+export const V0_CREATE_EXAMPLES: ExamplesObject = {
+  full: {
+    summary: 'A business customer',
+    value: {
+      first_name: 'John',
+      last_name: 'Smith',
+      email: 'john.smith@newcompany.com',
+      phone_number: '+1-987-654-3210',
+      customer_type: 'Enterprise',
+      status: 'ACTIVE',
+    },
+  },
+  minimal: {
+    summary: 'Only the required fields',
+    value: { first_name: 'Jane', last_name: 'Doe', phone_number: '+44 20 7946 0958' },
+  },
+};
+
+export const V0_UPDATE_EXAMPLES: ExamplesObject = {
+  contact: {
+    summary: 'New phone number and email (the Devdraft example)',
+    value: { phone_number: '+1-987-654-3210', email: 'john.smith@newcompany.com' },
+  },
+  upgrade: {
+    summary: 'Account upgrade',
+    value: { customer_type: 'Enterprise' },
+  },
+  blacklist: {
+    summary: 'Blacklist (moving back to ACTIVE needs customers:reactivate)',
+    value: { status: 'BLACKLISTED' },
+  },
+  invalid: {
+    summary: 'Invalid values: 400 with one message per field',
+    value: { first_name: '', email: 'john.smith@', phone_number: '+1 (987) 654-3210 ext. 42' },
+  },
+};
