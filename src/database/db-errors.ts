@@ -29,7 +29,8 @@ export function uniqueViolation(err: unknown): string | undefined {
   const e = driverError(err);
   if (!e) return undefined;
   if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) {
-    const m = /for key '(?:[^'.]+\.)?([^']+)'/.exec(e.message ?? '');
+    // Anchored at the end: the duplicated value itself may contain "for key '…'".
+    const m = /for key '(?:[^'.]+\.)?([^']+)'$/.exec(e.message ?? '');
     return m?.[1] ?? 'unknown';
   }
   if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -62,6 +63,16 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /connection is in closed state|Pool is closed|Can't add new command when connection is in closed state/i.test(
     e.message ?? '',
   );
+}
+
+/**
+ * MySQL refused a value wider than its column ("Data too long for column 'x'"): the column's name, or
+ * undefined for any other error. Validation should catch these first; this keeps a miss a 400, not a 500.
+ */
+export function valueTooLong(err: unknown): string | undefined {
+  const e = driverError(err);
+  if (e?.code !== 'ER_DATA_TOO_LONG' && e?.errno !== 1406) return undefined;
+  return /for column '([^']+)'/.exec(e.message ?? '')?.[1] ?? 'unknown';
 }
 
 /** MySQL deadlock: the transaction was rolled back and may simply be run again. */
