@@ -1,14 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { RequestContext } from '../common/request-context';
 import { DatabaseService } from '../database/database.service';
+import { EntityRows } from '../database/entity-rows';
 import { AuditAction, AuditEntry, FieldChanges } from './audit-entry.entity';
+
+/** Every column but the generated `seq`. */
+const INSERTED: (keyof AuditEntry)[] = [
+  'id',
+  'merchant_id',
+  'customer_id',
+  'action',
+  'changes',
+  'actor',
+  'request_id',
+  'idempotency_key',
+  'created_at',
+];
 
 /** The audit log. Entries are written only through a caller's transaction, with the change they record. */
 @Injectable()
 export class AuditService {
+  /** Plain SQL for the insert every write runs (see EntityRows); built on first use. */
+  private rows?: EntityRows<AuditEntry>;
+
   constructor(private readonly db: DatabaseService) {}
 
   async record(
@@ -19,8 +35,9 @@ export class AuditService {
     at: Date,
   ): Promise<void> {
     if (entries.length === 0) return;
-    await em.insert(
-      AuditEntry,
+    this.rows ??= new EntityRows(this.db.dataSource, AuditEntry);
+    const insert = this.rows.insert(
+      INSERTED,
       entries.map((e) => ({
         id: randomUUID(),
         merchant_id: ctx.principal.merchantId,
@@ -31,8 +48,9 @@ export class AuditService {
         request_id: ctx.requestId,
         idempotency_key: ctx.idempotencyKey,
         created_at: at,
-      })) as QueryDeepPartialEntity<AuditEntry>[],
+      })),
     );
+    await em.query(insert.sql, insert.params);
   }
 
   /** One customer's entries, newest first. */

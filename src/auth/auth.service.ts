@@ -1,6 +1,14 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { BadRequestException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  Optional,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseService } from '../database/database.service';
 import { ApiKey } from './api-key.entity';
 import { Merchant } from './merchant.entity';
@@ -25,11 +33,34 @@ export function hashSecret(secret: string): string {
 }
 
 const MAX_CREDENTIAL_LENGTH = 256;
+/** Bounds the key cache; past it the oldest entries go first. */
+const MAX_CACHED_KEYS = 10_000;
+
+interface CachedKey {
+  principal: Principal;
+  clientKey: string;
+  secretHash: string;
+  expiresAt: number;
+}
 
 /** Merchants and their API keys: issuing, listing, revoking and checking credentials. */
 @Injectable()
 export class AuthService {
-  constructor(private readonly db: DatabaseService) {}
+  /**
+   * Valid, unrevoked keys checked in the last `cacheTtlMs`, by `h:<secret hash>` (Bearer) and
+   * `k:<client_key>` (key pair), so a busy client is not looked up in the database on every
+   * request. Invalid credentials are never cached. A revocation through this service drops the
+   * key at once; one made by another process (the CLI, another instance) is seen within the TTL.
+   */
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly cacheTtlMs: number;
+
+  constructor(
+    private readonly db: DatabaseService,
+    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+  ) {
+    this.cacheTtlMs = config?.apiKeyCacheTtlMs ?? 0;
+  }
 
   /**
    * Checks either header style. Errors say only "missing" or "invalid", never which part was wrong.
@@ -49,8 +80,13 @@ export class AuthService {
       if (typeof clientKey !== 'string' || typeof clientSecret !== 'string') throw invalid();
       if (clientKey.length > MAX_CREDENTIAL_LENGTH || clientSecret.length > MAX_CREDENTIAL_LENGTH)
         throw invalid();
-      key = await this.db.read((em) => em.findOne(ApiKey, { where: { client_key: clientKey } }));
       const given = Buffer.from(hashSecret(clientSecret), 'hex');
+      const cached = this.cached(`k:${clientKey}`);
+      if (cached) {
+        if (!timingSafeEqual(given, Buffer.from(cached.secretHash, 'hex'))) throw invalid();
+        return cached.principal;
+      }
+      key = await this.db.read((em) => em.findOne(ApiKey, { where: { client_key: clientKey } }));
       // Compare even when the key is unknown, so timing does not tell which part was wrong.
       const stored = Buffer.from(key?.secret_hash ?? '0'.repeat(64), 'hex');
       if (!key || !timingSafeEqual(given, stored)) throw invalid();
@@ -58,11 +94,50 @@ export class AuthService {
       const m = typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
       if (!m || m[1].length > MAX_CREDENTIAL_LENGTH) throw invalid();
       const hash = hashSecret(m[1]);
+      const cached = this.cached(`h:${hash}`);
+      if (cached) return cached.principal;
       key = await this.db.read((em) => em.findOne(ApiKey, { where: { secret_hash: hash } }));
       if (!key) throw invalid();
     }
     if (key.revoked_at) throw invalid();
-    return { merchantId: key.merchant_id, clientKey: key.client_key, scopes: new Set(key.scopes.split(' ')) };
+    const principal: Principal = {
+      merchantId: key.merchant_id,
+      clientKey: key.client_key,
+      scopes: new Set(key.scopes.split(' ')),
+    };
+    this.remember(key, principal);
+    return principal;
+  }
+
+  private cached(cacheKey: string): CachedKey | undefined {
+    const entry = this.cache.get(cacheKey);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.forget(entry.clientKey, entry.secretHash);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private remember(key: ApiKey, principal: Principal): void {
+    if (this.cacheTtlMs <= 0) return;
+    const entry = {
+      principal,
+      clientKey: key.client_key,
+      secretHash: key.secret_hash,
+      expiresAt: Date.now() + this.cacheTtlMs,
+    };
+    // Maps iterate in insertion order: drop the oldest entries to stay within the bound.
+    for (const oldest of this.cache.keys()) {
+      if (this.cache.size < MAX_CACHED_KEYS * 2) break;
+      this.cache.delete(oldest);
+    }
+    this.cache.set(`k:${key.client_key}`, entry);
+    this.cache.set(`h:${key.secret_hash}`, entry);
+  }
+
+  private forget(clientKey: string, secretHash: string): void {
+    this.cache.delete(`k:${clientKey}`);
+    this.cache.delete(`h:${secretHash}`);
   }
 
   async createMerchant(name: string, scopes: string[] = DEFAULT_SCOPES): Promise<IssuedKey> {
@@ -95,14 +170,21 @@ export class AuthService {
     }));
   }
 
-  /** Revokes at once: the next request with this key is refused. Returns false if no such key. */
+  /**
+   * Revokes a key. This process refuses it from the next request on; other processes (other
+   * instances, or the service when the CLI revokes) within API_KEY_CACHE_TTL_MS. False if no such key.
+   */
   async revokeKey(clientKey: string): Promise<boolean> {
-    return this.db.transaction(async (em) => {
-      const key = await em.findOne(ApiKey, { where: { client_key: clientKey } });
-      if (!key) return false;
-      if (!key.revoked_at) await em.update(ApiKey, { id: key.id }, { revoked_at: new Date() });
-      return true;
+    const key = await this.db.transaction(async (em) => {
+      const found = await em.findOne(ApiKey, { where: { client_key: clientKey } });
+      if (found && !found.revoked_at) await em.update(ApiKey, { id: found.id }, { revoked_at: new Date() });
+      return found;
     });
+    if (!key) return false;
+    // After the commit: a check that reads the key from now on sees it revoked (one that read it
+    // just before may keep it, for the TTL at most).
+    this.forget(key.client_key, key.secret_hash);
+    return true;
   }
 
   async hasAnyMerchant(): Promise<boolean> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DatabaseService } from '../database/database.service';
+import { EntityRows } from '../database/entity-rows';
 import { Customer } from './customer.entity';
 
 export interface CustomerSearch {
@@ -18,9 +19,12 @@ export interface CustomerSearch {
   take: number;
 }
 
-/** LIKE with '!' as the escape character: the same on MySQL and SQLite, so % and _ are plain text. */
+/**
+ * LIKE with '!' as the escape character: the same on MySQL and SQLite, so % and _ are plain text.
+ * The database lower-cases both sides (see `contains`), so they fold case by the same rules.
+ */
 function likePattern(text: string): string {
-  return '%' + text.toLowerCase().replace(/[!%_]/g, (ch) => '!' + ch) + '%';
+  return '%' + text.replace(/[!%_]/g, (ch) => '!' + ch) + '%';
 }
 
 /**
@@ -29,20 +33,42 @@ function likePattern(text: string): string {
  */
 @Injectable()
 export class CustomersRepository {
+  private plain?: { rows: EntityRows<Customer>; selectOne: string; where: string };
+
   constructor(private readonly db: DatabaseService) {}
+
+  /**
+   * The per-request statements (read one customer, update it) as plain SQL built once; see
+   * EntityRows. Built on first use: entity metadata exists once the data source is up.
+   */
+  private get sql() {
+    if (!this.plain) {
+      const rows = new EntityRows(this.db.dataSource, Customer);
+      const where = `${rows.column('merchant_id')} = ? AND ${rows.column('id')} = ?`;
+      this.plain = { rows, where, selectOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where}` };
+    }
+    return this.plain;
+  }
 
   /** Reads a customer and, on MySQL, locks its row until the transaction ends. */
   findForUpdate(em: EntityManager, merchantId: string, id: string): Promise<Customer | null> {
-    const qb = em
-      .createQueryBuilder(Customer, 'c')
-      .where('c.merchant_id = :merchantId AND c.id = :id', { merchantId, id });
-    const lock = this.db.rowLock;
-    if (lock) qb.setLock(lock.mode);
-    return qb.getOne();
+    return this.selectOne(em, merchantId, id, this.db.rowLock !== undefined);
   }
 
   findOne(merchantId: string, id: string): Promise<Customer | null> {
-    return this.db.read((em) => em.findOne(Customer, { where: { merchant_id: merchantId, id } }));
+    return this.db.read((em) => this.selectOne(em, merchantId, id, false));
+  }
+
+  private async selectOne(
+    em: EntityManager,
+    merchantId: string,
+    id: string,
+    forUpdate: boolean,
+  ): Promise<Customer | null> {
+    const { rows, selectOne } = this.sql;
+    const sql = forUpdate ? `${selectOne} FOR UPDATE` : selectOne;
+    const found = await em.query<Record<string, unknown>[]>(sql, [merchantId, id]);
+    return found.length > 0 ? rows.hydrate(found[0]) : null;
   }
 
   async exists(merchantId: string, id: string): Promise<boolean> {
@@ -54,7 +80,9 @@ export class CustomersRepository {
   }
 
   async update(em: EntityManager, merchantId: string, id: string, values: Partial<Customer>): Promise<void> {
-    await em.update(Customer, { merchant_id: merchantId, id }, values as QueryDeepPartialEntity<Customer>);
+    const { rows, where } = this.sql;
+    const set = rows.assignments(values);
+    await em.query(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
   }
 
   async search(merchantId: string, s: CustomerSearch): Promise<{ rows: Customer[]; total: number }> {
@@ -73,17 +101,27 @@ export class CustomersRepository {
     });
   }
 
+  /**
+   * Case-insensitive substring test. On MySQL the lower-cased text is compared byte for byte: its
+   * utf8mb4_unicode_ci collation would also fold accents (zoe would find Zoë) where SQLite does not,
+   * and a search must mean the same on both databases.
+   */
+  private contains(field: string, param: string): string {
+    const collate = this.db.isSqlite ? '' : ' COLLATE utf8mb4_bin';
+    return `LOWER(c.${field}) LIKE LOWER(:${param})${collate} ESCAPE '!'`;
+  }
+
   private applyFilters(qb: SelectQueryBuilder<Customer>, s: CustomerSearch): void {
     let n = 0;
     for (const [field, text] of Object.entries(s.filters)) {
       const p = `p${n++}`;
-      qb.andWhere(`LOWER(c.${field}) LIKE :${p} ESCAPE '!'`, { [p]: likePattern(text) });
+      qb.andWhere(this.contains(field, p), { [p]: likePattern(text) });
     }
     for (const { fields, text } of s.anyOf) {
       const p = `p${n++}`;
       qb.andWhere(
         new Brackets((or) => {
-          for (const field of fields) or.orWhere(`LOWER(c.${field}) LIKE :${p} ESCAPE '!'`);
+          for (const field of fields) or.orWhere(this.contains(field, p));
         }),
         { [p]: likePattern(text) },
       );
