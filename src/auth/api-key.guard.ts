@@ -1,8 +1,25 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AppRequest } from '../common/request-context';
 import { PUBLIC_ROUTE, REQUIRED_SCOPES } from './auth.decorators';
 import { AuthService } from './auth.service';
+
+const CREDENTIAL_HEADERS = ['authorization', 'x-client-key', 'x-client-secret'];
+
+/**
+ * Node keeps only the first of two Authorization headers (and joins repeated x-client-* ones), while
+ * a proxy in front may have checked the other: a request naming two credentials is ambiguous, so it
+ * is refused rather than resolved by a guess.
+ */
+function repeatsCredentials(req: AppRequest): boolean {
+  return CREDENTIAL_HEADERS.some((h) => (req.headersDistinct[h]?.length ?? 0) > 1);
+}
 
 /** Global guard: every route needs a valid key unless marked @Public(); then the route's scopes. */
 @Injectable()
@@ -17,6 +34,7 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
 
     const req = context.switchToHttp().getRequest<AppRequest>();
+    if (repeatsCredentials(req)) throw new UnauthorizedException('Invalid API credentials');
     const principal = await this.auth.authenticate(req.headers);
     req.principal = principal;
 

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { isDatabaseUnavailable, uniqueViolation } from '../database/db-errors';
+import { isDatabaseUnavailable, uniqueViolation, valueTooLong } from '../database/db-errors';
 import { errorBody } from './http-pipeline';
 import type { AppRequest } from './request-context';
 
@@ -39,6 +39,16 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
       status: 503,
       body: errorBody(503, 'Database unavailable, try again shortly', requestId),
       headers: { 'Retry-After': '5' },
+    };
+  }
+  const tooLong = valueTooLong(exception);
+  if (tooLong) {
+    // email_key is the lower-cased email, which can be longer than the email itself (İ → i̇).
+    const field = tooLong === 'email_key' ? 'email' : tooLong;
+    return {
+      status: 400,
+      body: errorBody(400, [`${field} is too long to be stored`], requestId),
+      headers: {},
     };
   }
   if (uniqueViolation(exception)) {

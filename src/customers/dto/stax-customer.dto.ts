@@ -8,13 +8,13 @@ import {
   IsOptional,
   IsString,
   Matches,
-  MaxLength,
 } from 'class-validator';
 import {
   ClearableOptional,
   IsAlpha3Country,
   IsPhone,
   IsPlainObject,
+  MaxChars,
   MaxJsonBytes,
   NotNullIfPresent,
 } from './validators';
@@ -35,7 +35,7 @@ export class StaxCustomerBody {
   })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   firstname?: string | null;
 
   @ApiPropertyOptional({
@@ -47,7 +47,7 @@ export class StaxCustomerBody {
   })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   lastname?: string | null;
 
   @ApiPropertyOptional({
@@ -59,7 +59,7 @@ export class StaxCustomerBody {
   })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   company?: string | null;
 
   @ApiPropertyOptional({
@@ -71,7 +71,7 @@ export class StaxCustomerBody {
   })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   @IsEmail({}, { message: 'email must be a valid email address' })
   email?: string | null;
 
@@ -105,38 +105,38 @@ export class StaxCustomerBody {
   })
   @ClearableOptional()
   @IsString()
-  @MaxLength(20)
+  @MaxChars(20)
   @IsPhone()
   phone?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: '123 Main St' })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   address_1?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: 'Suite 100' })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   address_2?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: 'Orlando' })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   address_city?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 64, example: 'FL' })
   @ClearableOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxChars(64)
   address_state?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 16, example: '32801' })
   @ClearableOptional()
   @IsString()
-  @MaxLength(16)
+  @MaxChars(16)
   address_zip?: string | null;
 
   @ApiPropertyOptional({
@@ -161,13 +161,13 @@ export class StaxCustomerBody {
   })
   @ClearableOptional()
   @IsString()
-  @MaxLength(21844)
+  @MaxChars(21844)
   notes?: string | null;
 
   @ApiPropertyOptional({ type: 'string', nullable: true, maxLength: 255, example: 'CRM-0042' })
   @ClearableOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   reference?: string | null;
 
   @ApiPropertyOptional({

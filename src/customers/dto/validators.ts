@@ -49,6 +49,19 @@ export const IsAlpha3Country = (options?: ValidationOptions) =>
     options,
   );
 
+/**
+ * At most `max` characters, counted as MySQL counts a VARCHAR's width: in code points. class-validator's
+ * MaxLength leaves variation selectors (U+FE0E, U+FE0F) uncounted, so a value it passes could be too
+ * long for its column on MySQL (a 500) while SQLite stored it whole.
+ */
+export const MaxChars = (max: number, options?: ValidationOptions) =>
+  rule(
+    'maxChars',
+    (v) => typeof v === 'string' && [...v].length <= max,
+    (a) => `${a.property} must be shorter than or equal to ${max} characters`,
+    options,
+  );
+
 export const IsPlainObject = (options?: ValidationOptions) =>
   rule(
     'isPlainObject',
