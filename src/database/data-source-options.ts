@@ -29,7 +29,7 @@ export function databaseKind(url: string): DatabaseKind {
  * The one definition of the TypeORM options, shared by the app, the migration CLI (ormconfig.ts),
  * the provisioning CLI and the tests. Schema changes only ever come from migrations.
  */
-export function dataSourceOptions(url: string): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -73,6 +73,6 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     trace: false,
     // Fail fast instead of hanging when the server is away.
     connectTimeout: 5000,
-    extra: { connectionLimit: 10, waitForConnections: true, enableKeepAlive: true },
+    extra: { connectionLimit: poolSize, waitForConnections: true, enableKeepAlive: true },
   };
 }

@@ -10,7 +10,7 @@ import { DatabaseService } from './database.service';
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config.databaseUrl),
+        ...dataSourceOptions(config.databaseUrl, config.dbPoolSize),
         migrationsRun: config.migrationsRun,
         // Start-up fails fast when the database is away instead of retrying for minutes.
         retryAttempts: 2,
