@@ -57,15 +57,18 @@ describe('the service as a process', () => {
       .set('x-client-key', k.client_key)
       .set('x-client-secret', k.client_secret)
       .expect(200);
+    const lastId = `log-test-last-${randomUUID()}`;
     await request(svc.url)
       .get('/customer')
       .set('x-client-key', k.client_key)
       .set('x-client-secret', 'wrong')
+      .set('x-request-id', lastId)
       .expect(401);
 
-    // The access log line is written when the response finishes; wait for it to reach us.
-    const deadline = Date.now() + 5000;
-    while (!svc.output().includes(requestId) && Date.now() < deadline)
+    // Access log lines are written when responses finish and reach us through a pipe: wait for the
+    // last request's line, so every line before it is there too.
+    const deadline = Date.now() + 10_000;
+    while (!svc.output().includes(`"id":"${lastId}"`) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     const lines = svc
       .output()

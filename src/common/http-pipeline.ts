@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
@@ -22,6 +23,31 @@ export function requestId(req: Request, res: Response, next: NextFunction): void
 
 export function errorBody(status: number, message: string | string[], requestId: string) {
   return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, requestId };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any middleware runs (headers over 16 KiB, malformed
+ * request lines): the same envelope and x-request-id as every other error, instead of Node's bare
+ * status line.
+ */
+function answerUnparseableRequest(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_REQUEST_TIMEOUT' ? 408 : 400;
+  const message =
+    status === 431
+      ? 'Request headers are too large'
+      : status === 408
+        ? 'Request timed out'
+        : 'Malformed HTTP request';
+  const id = randomUUID();
+  const body = JSON.stringify(errorBody(status, message, id));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -53,6 +79,7 @@ interface BodyParserError {
  */
 export function installHttpPipeline(app: INestApplication, config: AppConfig, metrics: MetricsService): void {
   const bodyLimit = config.bodyLimit;
+  (app.getHttpServer() as Server).on('clientError', answerUnparseableRequest);
   app.use(requestId);
   app.use(pinoHttp(pinoHttpOptions(config)));
   if (config.metricsEnabled) app.use(metrics.middleware());
