@@ -31,6 +31,15 @@ export class DatabaseService {
     return this.serialize(() => fn(this.dataSource.manager));
   }
 
+  /**
+   * Runs one write statement on its own: a single INSERT, UPDATE or DELETE is atomic without a
+   * transaction around it, which would cost two more round trips (BEGIN, COMMIT). On SQLite it
+   * still waits its turn, so it never lands inside another unit's open transaction.
+   */
+  statement<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.read(fn);
+  }
+
   /** "FOR UPDATE" where the database has row locks; SQLite's serialized queue already excludes others. */
   get rowLock(): { mode: 'pessimistic_write' } | undefined {
     return this.isSqlite ? undefined : { mode: 'pessimistic_write' };

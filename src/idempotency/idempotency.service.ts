@@ -57,7 +57,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   async claim(merchantId: string, key: string, print: string, now = new Date()): Promise<Claim> {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        await this.db.transaction((em) =>
+        await this.db.statement((em) =>
           em.insert(IdempotencyKey, {
             merchant_id: merchantId,
             idem_key: key,
@@ -95,7 +95,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
       // The owner is most likely about to finish: ask for a retry in a second, not at lease end.
       if (row.locked_until > now) return { kind: 'in_flight', retryAfterSeconds: 1 };
       // The owner's lease ran out (its process died): take the key over, if nobody else just did.
-      const taken = await this.db.transaction((em) =>
+      const taken = await this.db.statement((em) =>
         em.update(
           IdempotencyKey,
           { merchant_id: merchantId, idem_key: key, state: 'in_flight', locked_until: row.locked_until },
@@ -115,7 +115,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     body: unknown,
     etag: string | null,
   ): Promise<void> {
-    await this.db.transaction((em) =>
+    await this.db.statement((em) =>
       em.update(
         IdempotencyKey,
         { merchant_id: merchantId, idem_key: key, state: 'in_flight' },
@@ -131,7 +131,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
 
   /** Forget the key, so a retry runs again (validation failures, 5xx, an expired row). */
   async release(merchantId: string, key: string, createdAt?: Date): Promise<void> {
-    await this.db.transaction((em) =>
+    await this.db.statement((em) =>
       em.delete(IdempotencyKey, {
         merchant_id: merchantId,
         idem_key: key,
@@ -141,7 +141,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   }
 
   async purgeExpired(now = new Date()): Promise<number> {
-    const res = await this.db.transaction((em) => em.delete(IdempotencyKey, { expires_at: LessThan(now) }));
+    const res = await this.db.statement((em) => em.delete(IdempotencyKey, { expires_at: LessThan(now) }));
     return res.affected ?? 0;
   }
 }

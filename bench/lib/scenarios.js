@@ -1,0 +1,192 @@
+'use strict';
+/**
+ * The scenarios and the load driver. Each scenario picks a random live customer of the
+ * benchmarked merchant per request (autocannon's setupRequest), so the database sees the whole
+ * table, not one hot row.
+ */
+const autocannon = require('autocannon');
+const { percentile, round } = require('./util');
+
+/** GET /customer filter of the list scenarios: 1 in 100 customers is a Smith. */
+const LIST_FILTER = 'lastname=smith';
+const KEYWORD = 'smith';
+
+function randomId(ids) {
+  return ids[Math.floor(Math.random() * ids.length)];
+}
+
+/**
+ * target: which process serves it. atScale: 'all' runs at every scale (the 10k vs 1M comparison),
+ * 'base' only at the smallest.
+ */
+const SCENARIOS = [
+  {
+    name: 'baseline_put',
+    title: 'raw baseline: PUT one field',
+    target: 'baseline',
+    atScale: 'all',
+    request: (ctx) => putRequest(ctx, {}),
+  },
+  {
+    name: 'put',
+    title: 'PUT /customer/{id} one field (headline)',
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => putRequest(ctx, {}),
+  },
+  {
+    name: 'baseline_get',
+    title: 'raw baseline: GET by id',
+    target: 'baseline',
+    atScale: 'all',
+    request: (ctx) => getRequest(ctx),
+  },
+  {
+    name: 'get',
+    title: 'GET /customer/{id}',
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => getRequest(ctx),
+  },
+  {
+    name: 'patch_v0',
+    title: 'PATCH /api/v0/customers/{id} one field',
+    target: 'service',
+    atScale: 'base',
+    request: (ctx) => {
+      let n = 0;
+      return {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/json',
+          'x-client-key': ctx.merchant.client_key,
+          'x-client-secret': ctx.merchant.client_secret,
+        },
+        setupRequest: (req) => {
+          req.path = `/api/v0/customers/${randomId(ctx.ids)}`;
+          req.body = JSON.stringify({ first_name: `Bench ${ctx.tag} ${n++}` });
+          return req;
+        },
+      };
+    },
+  },
+  {
+    name: 'put_idempotent',
+    title: 'PUT /customer/{id} with a new idempotency-key',
+    target: 'service',
+    atScale: 'base',
+    request: (ctx) => putRequest(ctx, { idempotency: true }),
+  },
+  {
+    name: 'list_filter',
+    alonePath: `/customer?${LIST_FILTER}&page=1`,
+    title: `GET /customer?${LIST_FILTER} (page 1)`,
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => ({
+      method: 'GET',
+      path: `/customer?${LIST_FILTER}&page=1`,
+      headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+    }),
+  },
+  {
+    name: 'list_page',
+    alonePath: '/customer?page=1',
+    title: 'GET /customer (page 1, no filter)',
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => ({
+      method: 'GET',
+      path: '/customer?page=1',
+      headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+    }),
+  },
+  {
+    name: 'list_keywords',
+    alonePath: `/customer?keywords%5B%5D=${KEYWORD}`,
+    title: `GET /customer?keywords[]=${KEYWORD}`,
+    target: 'service',
+    atScale: 'base',
+    request: (ctx) => ({
+      method: 'GET',
+      path: `/customer?keywords%5B%5D=${KEYWORD}`,
+      headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+    }),
+  },
+];
+
+function putRequest(ctx, { idempotency }) {
+  let n = 0;
+  return {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.merchant.client_secret}` },
+    setupRequest: (req) => {
+      const i = n++;
+      req.path = `/customer/${randomId(ctx.ids)}`;
+      req.body = JSON.stringify({ firstname: `Bench ${ctx.tag} ${i}` });
+      if (idempotency) req.headers = { ...req.headers, 'idempotency-key': `bench-${ctx.tag}-${i}` };
+      return req;
+    },
+  };
+}
+
+function getRequest(ctx) {
+  return {
+    method: 'GET',
+    headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+    setupRequest: (req) => {
+      req.path = `/customer/${randomId(ctx.ids)}`;
+      return req;
+    },
+  };
+}
+
+/**
+ * Drives one scenario for `duration` seconds at `connections` concurrent connections and returns
+ * throughput (2xx responses per second) and exact latency percentiles (ms) of every response.
+ */
+function drive({ port, connections, duration, request }) {
+  return new Promise((done, fail) => {
+    const latencies = [];
+    const statusCodes = {};
+    const started = process.hrtime.bigint();
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration,
+        // Generous: a list at a million customers takes seconds under load, and is measured so.
+        timeout: 30,
+        requests: [request],
+      },
+      (err, result) => {
+        if (err) return fail(err);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const sorted = Float64Array.from(latencies).sort();
+        const ok = Object.entries(statusCodes)
+          .filter(([code]) => code.startsWith('2'))
+          .reduce((a, [, n]) => a + n, 0);
+        done({
+          requests: sorted.length,
+          rps: round(ok / seconds, 1),
+          p50: round(percentile(sorted, 50)),
+          p90: round(percentile(sorted, 90)),
+          p99: round(percentile(sorted, 99)),
+          max: round(sorted.length ? sorted[sorted.length - 1] : 0),
+          mean: round(sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : 0),
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          statusCodes,
+          seconds: round(seconds, 1),
+        });
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+    });
+  });
+}
+
+module.exports = { SCENARIOS, drive, LIST_FILTER, KEYWORD };
