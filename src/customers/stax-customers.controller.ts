@@ -19,7 +19,7 @@ import { Ctx, RequestContext } from '../common/request-context';
 import { laravelPage } from '../common/laravel-page';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer } from './customer.entity';
-import type { CustomerPatch } from './customer-rules';
+import { CustomerPatch, WRITABLE_FIELDS } from './customer-rules';
 import { etagOf, toStaxAuditEntry, toStaxCustomer } from './customer.views';
 import {
   ApiCustomerId,
@@ -43,26 +43,8 @@ import { StaxCustomerBody } from './dto/stax-customer.dto';
 import { STAX_FILTER_FIELDS, STAX_KEYWORD_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
 
-/** The Stax fields a client can write; everything else in the body is read-only and ignored. */
-const STAX_WRITABLE = [
-  'firstname',
-  'lastname',
-  'company',
-  'email',
-  'cc_emails',
-  'cc_sms',
-  'phone',
-  'address_1',
-  'address_2',
-  'address_city',
-  'address_state',
-  'address_zip',
-  'address_country',
-  'notes',
-  'reference',
-  'options',
-  'allow_invoice_credit_card_payments',
-] as const;
+/** The Stax fields a client can write (all but the v0-only ones); the rest of a body is read-only. */
+const STAX_WRITABLE = WRITABLE_FIELDS.filter((f) => f !== 'customer_type' && f !== 'status');
 
 function staxPatch(body: StaxCustomerBody): CustomerPatch {
   const patch: Record<string, unknown> = {};

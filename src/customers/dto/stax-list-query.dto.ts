@@ -1,17 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { toInt, toList } from './validators';
+import { StaxPageQuery } from './stax-page-query.dto';
+import { toList } from './validators';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 
 export const STAX_SORT_FIELDS = [
   'firstname',
@@ -62,7 +53,7 @@ const filter = (example: string) =>
   });
 
 /** Query of GET /customer. Unknown parameters are refused, like unknown body fields. */
-export class StaxListQuery {
+export class StaxListQuery extends StaxPageQuery {
   @filter('John') @IsOptional() @IsString() @MaxLength(255) firstname?: string;
   @filter('Smith') @IsOptional() @IsString() @MaxLength(255) lastname?: string;
   @filter('Acme') @IsOptional() @IsString() @MaxLength(255) company?: string;
@@ -110,22 +101,6 @@ export class StaxListQuery {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @IsIn(['ASC', 'DESC'])
   order?: 'ASC' | 'DESC';
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page?: number;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  per_page?: number;
 
   @ApiPropertyOptional({ enum: ['without', 'with', 'only'], default: 'without' })
   @IsOptional()
