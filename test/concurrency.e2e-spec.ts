@@ -27,7 +27,6 @@ describe('concurrency', () => {
           .send({ company: 'Once Inc' }),
       ),
     );
-    const statuses = responses.map((r) => r.status);
     // Each is either the first run, a replay of it, or "still in flight" (409 + Retry-After).
     for (const r of responses) {
       expect([200, 409]).toContain(r.status);
@@ -35,7 +34,6 @@ describe('concurrency', () => {
     }
     const fresh = responses.filter((r) => r.status === 200 && r.headers['idempotent-replayed'] === undefined);
     expect(fresh).toHaveLength(1);
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
 
     const log = await http(t).get(`/customer/${c.id}/audit-log`).set(m.bearer).expect(200);
     expect(log.body.data.map((e: { action: string }) => e.action)).toEqual([

@@ -52,7 +52,7 @@ export class CustomersRepository {
 
   /** Reads a customer and, on MySQL, locks its row until the transaction ends. */
   findForUpdate(em: EntityManager, merchantId: string, id: string): Promise<Customer | null> {
-    return this.selectOne(em, merchantId, id, this.db.rowLock !== undefined);
+    return this.selectOne(em, merchantId, id, this.db.locksRows);
   }
 
   findOne(merchantId: string, id: string): Promise<Customer | null> {

@@ -40,9 +40,9 @@ export class DatabaseService {
     return this.read(fn);
   }
 
-  /** "FOR UPDATE" where the database has row locks; SQLite's serialized queue already excludes others. */
-  get rowLock(): { mode: 'pessimistic_write' } | undefined {
-    return this.isSqlite ? undefined : { mode: 'pessimistic_write' };
+  /** Whether reads for update need "FOR UPDATE": SQLite's serialized queue already excludes others. */
+  get locksRows(): boolean {
+    return !this.isSqlite;
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
