@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../common/request-context';
-import { DatabaseService } from '../database/database.service';
+import { DatabaseService, SqlTransaction } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import { AuditAction, AuditEntry, FieldChanges } from './audit-entry.entity';
 
@@ -27,13 +26,14 @@ export class AuditService {
 
   constructor(private readonly db: DatabaseService) {}
 
-  async record(
-    em: EntityManager,
+  /** Queues the INSERT of the entries in the caller's transaction, with the change they record. */
+  record(
+    tx: SqlTransaction,
     ctx: RequestContext,
     customerId: string,
     entries: { action: AuditAction; changes: FieldChanges }[],
     at: Date,
-  ): Promise<void> {
+  ): void {
     if (entries.length === 0) return;
     this.rows ??= new EntityRows(this.db.dataSource, AuditEntry);
     const insert = this.rows.insert(
@@ -50,7 +50,7 @@ export class AuditService {
         created_at: at,
       })),
     );
-    await em.query(insert.sql, insert.params);
+    tx.defer(insert.sql, insert.params);
   }
 
   /** One customer's entries, newest first. */

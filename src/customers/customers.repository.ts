@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, EntityManager, SelectQueryBuilder } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { DatabaseService } from '../database/database.service';
+import { Brackets, SelectQueryBuilder } from 'typeorm';
+import { DatabaseService, SqlTransaction } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import { Customer } from './customer.entity';
 
@@ -51,38 +50,34 @@ export class CustomersRepository {
   }
 
   /** Reads a customer and, on MySQL, locks its row until the transaction ends. */
-  findForUpdate(em: EntityManager, merchantId: string, id: string): Promise<Customer | null> {
-    return this.selectOne(em, merchantId, id, this.db.locksRows);
-  }
-
-  findOne(merchantId: string, id: string): Promise<Customer | null> {
-    return this.db.read((em) => this.selectOne(em, merchantId, id, false));
-  }
-
-  private async selectOne(
-    em: EntityManager,
-    merchantId: string,
-    id: string,
-    forUpdate: boolean,
-  ): Promise<Customer | null> {
+  async findForUpdate(tx: SqlTransaction, merchantId: string, id: string): Promise<Customer | null> {
     const { rows, selectOne } = this.sql;
-    const sql = forUpdate ? `${selectOne} FOR UPDATE` : selectOne;
-    const found = await em.query<Record<string, unknown>[]>(sql, [merchantId, id]);
+    const found = await tx.query(this.db.locksRows ? `${selectOne} FOR UPDATE` : selectOne, [merchantId, id]);
+    return found.length > 0 ? rows.hydrate(found[0]) : null;
+  }
+
+  async findOne(merchantId: string, id: string): Promise<Customer | null> {
+    const { rows, selectOne } = this.sql;
+    const found = await this.db.query(selectOne, [merchantId, id]);
     return found.length > 0 ? rows.hydrate(found[0]) : null;
   }
 
   async exists(merchantId: string, id: string): Promise<boolean> {
-    return (await this.db.read((em) => em.count(Customer, { where: { merchant_id: merchantId, id } }))) > 0;
+    const { rows, where } = this.sql;
+    return (await this.db.query(`SELECT 1 FROM ${rows.table} WHERE ${where}`, [merchantId, id])).length > 0;
   }
 
-  async insert(em: EntityManager, customer: Customer): Promise<void> {
-    await em.insert(Customer, customer as QueryDeepPartialEntity<Customer>);
+  /** Queues the INSERT of a new customer (every column) in the transaction. */
+  insert(tx: SqlTransaction, customer: Customer): void {
+    const insert = this.sql.rows.insert(this.sql.rows.properties, [customer]);
+    tx.defer(insert.sql, insert.params);
   }
 
-  async update(em: EntityManager, merchantId: string, id: string, values: Partial<Customer>): Promise<void> {
+  /** Queues the UPDATE of the given columns of one customer in the transaction. */
+  update(tx: SqlTransaction, merchantId: string, id: string, values: Partial<Customer>): void {
     const { rows, where } = this.sql;
     const set = rows.assignments(values);
-    await em.query(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
+    tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
   }
 
   async search(merchantId: string, s: CustomerSearch): Promise<{ rows: Customer[]; total: number }> {

@@ -8,11 +8,10 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { AuditAction, AuditEntry, FieldChanges } from '../audit/audit-entry.entity';
 import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../common/request-context';
-import { DatabaseService } from '../database/database.service';
+import { DatabaseService, SqlTransaction } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
 import { Customer } from './customer.entity';
 import {
@@ -71,9 +70,9 @@ export class CustomersService {
       deleted_at: null,
     };
     const created = diff(CUSTOMER_DEFAULTS, fields);
-    await this.write(async (em) => {
-      await this.customers.insert(em, customer);
-      await this.audit.record(em, ctx, customer.id, [{ action: 'customer.created', changes: created }], now);
+    await this.write(async (tx) => {
+      this.customers.insert(tx, customer);
+      this.audit.record(tx, ctx, customer.id, [{ action: 'customer.created', changes: created }], now);
     });
     return customer;
   }
@@ -95,8 +94,8 @@ export class CustomersService {
    * the row lock, so none loses another's fields.
    */
   async update(ctx: RequestContext, id: string, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
-    return this.write(async (em) => {
-      const current = await this.lockLive(em, ctx, id, opts.ifMatch);
+    return this.write(async (tx) => {
+      const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
       const before = writableOf(current);
       const after = merge(before, patch);
       const changes = diff(before, after);
@@ -112,25 +111,25 @@ export class CustomersService {
         version: current.version + 1,
         updated_at: now,
       };
-      await this.customers.update(em, ctx.principal.merchantId, id, values);
+      this.customers.update(tx, ctx.principal.merchantId, id, values);
       const entries: { action: AuditAction; changes: FieldChanges }[] = [
         { action: 'customer.updated', changes },
       ];
       if (changes.status)
         entries.push({ action: 'customer.status_changed', changes: { status: changes.status } });
-      await this.audit.record(em, ctx, id, entries, now);
+      this.audit.record(tx, ctx, id, entries, now);
       return { ...current, ...values };
     });
   }
 
   async remove(ctx: RequestContext, id: string, opts: { ifMatch?: string }): Promise<Customer> {
-    return this.write(async (em) => {
-      const current = await this.lockLive(em, ctx, id, opts.ifMatch);
+    return this.write(async (tx) => {
+      const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
       const now = new Date();
       const values = { deleted_at: now, email_key: null, version: current.version + 1, updated_at: now };
-      await this.customers.update(em, ctx.principal.merchantId, id, values);
-      await this.audit.record(
-        em,
+      this.customers.update(tx, ctx.principal.merchantId, id, values);
+      this.audit.record(
+        tx,
         ctx,
         id,
         [{ action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } }],
@@ -142,8 +141,8 @@ export class CustomersService {
 
   /** Brings a soft-deleted customer back; 409 if its email now belongs to another live customer. */
   async restore(ctx: RequestContext, id: string, opts: { ifMatch?: string }): Promise<Customer> {
-    return this.write(async (em) => {
-      const current = await this.customers.findForUpdate(em, ctx.principal.merchantId, id);
+    return this.write(async (tx) => {
+      const current = await this.customers.findForUpdate(tx, ctx.principal.merchantId, id);
       if (!current) throw new NotFoundException(CUSTOMER_NOT_FOUND);
       checkIfMatch(current, opts.ifMatch);
       if (!current.deleted_at) return current;
@@ -154,9 +153,9 @@ export class CustomersService {
         version: current.version + 1,
         updated_at: now,
       };
-      await this.customers.update(em, ctx.principal.merchantId, id, values);
-      await this.audit.record(
-        em,
+      this.customers.update(tx, ctx.principal.merchantId, id, values);
+      this.audit.record(
+        tx,
         ctx,
         id,
         [
@@ -184,12 +183,12 @@ export class CustomersService {
   }
 
   private async lockLive(
-    em: EntityManager,
+    tx: SqlTransaction,
     ctx: RequestContext,
     id: string,
     ifMatch?: string,
   ): Promise<Customer> {
-    const current = await this.customers.findForUpdate(em, ctx.principal.merchantId, id);
+    const current = await this.customers.findForUpdate(tx, ctx.principal.merchantId, id);
     if (!current || current.deleted_at) throw new NotFoundException(CUSTOMER_NOT_FOUND);
     checkIfMatch(current, ifMatch);
     return current;
@@ -212,10 +211,10 @@ export class CustomersService {
    * Runs one transaction: a unique-email violation becomes 409, and a MySQL deadlock (the
    * database rolled everything back) is simply run again.
    */
-  private async write<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+  private async write<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(fn);
+        return await this.db.sqlTransaction(fn);
       } catch (err) {
         if (uniqueViolation(err) === 'uq_customers_merchant_email') throw new ConflictException(EMAIL_TAKEN);
         if (isDeadlock(err) && attempt < MAX_DEADLOCK_RETRIES) continue;

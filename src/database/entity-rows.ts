@@ -17,6 +17,8 @@ export class EntityRows<T extends ObjectLiteral> {
   readonly table: string;
   /** Every column, quoted, in entity order: `SELECT ${selectList} FROM …`. */
   readonly selectList: string;
+  /** Every column's property name, in entity order. */
+  readonly properties: string[];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -25,6 +27,7 @@ export class EntityRows<T extends ObjectLiteral> {
     this.metadata = dataSource.getMetadata(target);
     this.byProperty = new Map(this.metadata.columns.map((c) => [c.propertyName, c]));
     this.table = dataSource.driver.escape(this.metadata.tableName);
+    this.properties = this.metadata.columns.map((c) => c.propertyName);
     this.selectList = this.metadata.columns.map((c) => dataSource.driver.escape(c.databaseName)).join(', ');
   }
 
