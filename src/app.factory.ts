@@ -1,28 +1,30 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { installHttpPipeline } from './common/http-pipeline';
+import { setBodyLimitText } from './common/all-exceptions.filter';
+import { fastifyOptions, installHttpPipeline } from './common/http-pipeline';
 import type { AppConfig } from './config/config';
+import { createLogger, PinoNestLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 import { setupOpenApi } from './openapi';
 
-/** Builds the whole application: used by main.ts and by the end-to-end tests alike. */
+/**
+ * Builds the whole application: used by main.ts and by the end-to-end tests alike. HTTP is
+ * Nest's Fastify adapter: under Express a trivial route cost this machine about six times the
+ * CPU (bench/README.md).
+ */
 export async function createApp(
   config: AppConfig,
   options: { logger?: false } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    bufferLogs: true,
-    ...(options.logger === false ? { logger: false } : {}),
-  });
-  if (options.logger !== false) app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  // Only customer responses carry an ETag, and it is the row version (If-Match checks it).
-  app.set('etag', false);
-  app.set('trust proxy', config.trustProxy);
+  const logger = createLogger(config);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    new FastifyAdapter(fastifyOptions(config)),
+    { bodyParser: false, logger: options.logger === false ? false : new PinoNestLogger(logger) },
+  );
+  setBodyLimitText(config.bodyLimit);
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
@@ -37,7 +39,7 @@ export async function createApp(
       ],
     });
   }
-  installHttpPipeline(app, config, app.get(MetricsService));
+  await installHttpPipeline(app, config, app.get(MetricsService), logger);
   setupOpenApi(app);
   return app;
 }

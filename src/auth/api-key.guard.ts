@@ -18,7 +18,7 @@ const CREDENTIAL_HEADERS = ['authorization', 'x-client-key', 'x-client-secret'];
  * is refused rather than resolved by a guess.
  */
 function repeatsCredentials(req: AppRequest): boolean {
-  return CREDENTIAL_HEADERS.some((h) => (req.headersDistinct[h]?.length ?? 0) > 1);
+  return CREDENTIAL_HEADERS.some((h) => (req.raw.headersDistinct[h]?.length ?? 0) > 1);
 }
 
 /** Global guard: every route needs a valid key unless marked @Public(); then the route's scopes. */

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable, uniqueViolation, valueTooLong } from '../database/db-errors';
 import { errorBody } from './http-pipeline';
 import type { AppRequest } from './request-context';
@@ -34,6 +34,8 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
     const headers = (exception as HttpException & { headers?: Record<string, string> }).headers ?? {};
     return { status, body: errorBody(status, message, requestId), headers };
   }
+  const early = fastifyClientError(exception);
+  if (early) return { status: early.status, body: errorBody(early.status, early.message, requestId), headers: {} };
   if (isDatabaseUnavailable(exception)) {
     return {
       status: 503,
@@ -57,6 +59,31 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
   return { status: 500, body: errorBody(500, 'Internal server error', requestId), headers: {} };
 }
 
+/** Body limit, for the 413 message; set once by createApp (BODY_LIMIT). */
+let bodyLimitText = 'the limit';
+export function setBodyLimitText(limit: string): void {
+  bodyLimitText = limit;
+}
+
+/**
+ * Errors Fastify raises itself before a route runs (body over the limit, a bad Content-Length):
+ * the client's fault, so their 4xx status in the envelope rather than a 500.
+ */
+function fastifyClientError(exception: unknown): { status: number; message: string } | undefined {
+  const e = exception as { code?: unknown; statusCode?: unknown } | null;
+  if (!e || typeof e.code !== 'string' || !e.code.startsWith('FST_')) return undefined;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status < 400 || status >= 500) return undefined;
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, message: `Request body is larger than ${bodyLimitText}` };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, message: 'Content-Type must be application/json' };
+    default:
+      return { status, message: 'Invalid request' };
+  }
+}
+
 /** One error envelope for every response: { statusCode, error, message, requestId }. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -65,11 +92,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<AppRequest>();
-    const res = ctx.getResponse<Response>();
-    if (res.headersSent) return;
+    const res = ctx.getResponse<FastifyReply>();
+    if (res.sent) return;
 
     if (exception instanceof StoredResponse) {
-      res.set(exception.headers).status(exception.status).json(exception.body);
+      res.headers(exception.headers).status(exception.status).send(exception.body);
       return;
     }
     const out = errorResponse(exception, req.id);
@@ -78,6 +105,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (out.status === 503) this.logger.warn(`database unavailable (request ${req.id}): ${err?.message}`);
       else this.logger.error(`unhandled error (request ${req.id}): ${err?.message}`, err?.stack);
     }
-    res.set(out.headers).status(out.status).json(out.body);
+    res.headers(out.headers).status(out.status).send(out.body);
   }
 }

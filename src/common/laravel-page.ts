@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 export interface LaravelPage<T> {
   current_page: number;
@@ -20,15 +20,15 @@ export interface LaravelPage<T> {
  * other query parameters, so following next_page_url continues the same search.
  */
 export function laravelPage<T>(
-  req: Request,
+  req: FastifyRequest,
   data: T[],
   total: number,
   page: number,
   perPage: number,
 ): LaravelPage<T> {
-  const path = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.path}`;
+  const path = `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url.split('?')[0]}`;
   const base = new URLSearchParams();
-  for (const [k, v] of Object.entries(req.query)) {
+  for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
     if (k === 'page') continue;
     for (const item of Array.isArray(v) ? v : [v]) if (typeof item === 'string') base.append(k, item);
   }

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 
 /** What a request carries into the service: who is calling, and how to label the change it makes. */
@@ -9,8 +9,7 @@ export interface RequestContext {
   idempotencyKey: string | null;
 }
 
-export interface AppRequest extends Request {
-  id: string;
+export interface AppRequest extends FastifyRequest {
   principal?: Principal;
 }
 

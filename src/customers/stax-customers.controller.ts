@@ -14,7 +14,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx, RequestContext } from '../common/request-context';
 import { laravelPage } from '../common/laravel-page';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
@@ -59,8 +59,8 @@ function staxPatch(body: StaxCustomerBody): CustomerPatch {
 export class StaxCustomersController {
   constructor(private readonly customers: CustomersService) {}
 
-  private send(res: Response, c: Customer) {
-    res.setHeader('ETag', etagOf(c));
+  private send(res: FastifyReply, c: Customer) {
+    res.header('ETag', etagOf(c));
     return toStaxCustomer(c);
   }
 
@@ -77,7 +77,7 @@ export class StaxCustomersController {
   async create(
     @Ctx() ctx: RequestContext,
     @Body() body: StaxCustomerBody,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.create(ctx, staxPatch(body), { identityRule: true }));
   }
@@ -90,7 +90,7 @@ export class StaxCustomersController {
     headers: LIST_HEADERS,
   })
   @ApiErrors(...AUTHENTICATED_ERRORS, 'badStaxQuery')
-  async list(@Ctx() ctx: RequestContext, @Query() q: StaxListQuery, @Req() req: Request) {
+  async list(@Ctx() ctx: RequestContext, @Query() q: StaxListQuery, @Req() req: FastifyRequest) {
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 50;
     const filters: Record<string, string> = {};
@@ -121,7 +121,7 @@ export class StaxCustomersController {
   async get(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.get(ctx, id, { includeDeleted: true }));
   }
@@ -151,7 +151,7 @@ export class StaxCustomersController {
     @Param('id', ParseCustomerIdPipe) id: string,
     @Body() body: StaxCustomerBody,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (body.id !== undefined && (typeof body.id !== 'string' || body.id.toLowerCase() !== id)) {
       throw new BadRequestException(['id in the body must match the customer id in the path']);
@@ -177,7 +177,7 @@ export class StaxCustomersController {
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.remove(ctx, id, { ifMatch }));
   }
@@ -203,7 +203,7 @@ export class StaxCustomersController {
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.restore(ctx, id, { ifMatch }));
   }
@@ -221,7 +221,7 @@ export class StaxCustomersController {
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
     @Query() q: StaxPageQuery,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 50;

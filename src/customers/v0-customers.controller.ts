@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Ctx, RequestContext } from '../common/request-context';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer } from './customer.entity';
@@ -52,8 +52,8 @@ function v0Patch(body: V0UpdateCustomerBody): CustomerPatch {
 export class V0CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
-  private send(res: Response, c: Customer) {
-    res.setHeader('ETag', etagOf(c));
+  private send(res: FastifyReply, c: Customer) {
+    res.header('ETag', etagOf(c));
     return toV0Customer(c);
   }
 
@@ -67,7 +67,7 @@ export class V0CustomersController {
   async create(
     @Ctx() ctx: RequestContext,
     @Body() body: V0CreateCustomerBody,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.create(ctx, v0Patch(body), { identityRule: false }));
   }
@@ -100,7 +100,7 @@ export class V0CustomersController {
   async get(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseCustomerIdPipe) id: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.get(ctx, id, { includeDeleted: false }));
   }
@@ -130,7 +130,7 @@ export class V0CustomersController {
     @Param('id', ParseCustomerIdPipe) id: string,
     @Body() body: V0UpdateCustomerBody,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(
       res,

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
 import type { AppRequest } from '../common/request-context';
@@ -40,14 +40,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<AppRequest>();
-    const res = context.switchToHttp().getResponse<Response>();
+    const res = context.switchToHttp().getResponse<FastifyReply>();
     const header = req.headers['idempotency-key'];
     if (!MUTATING.has(req.method) || header === undefined || !req.principal) return next.handle();
     if (typeof header !== 'string' || !VALID_KEY.test(header)) {
       throw new BadRequestException(['idempotency-key must be 1-255 printable ASCII characters']);
     }
     const merchantId = req.principal.merchantId;
-    const print = fingerprint(req.method, req.path, req.body);
+    const print = fingerprint(req.method, req.url.split('?')[0], req.body);
     const successStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (req.method === 'POST' ? 201 : 200);

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
 
@@ -30,6 +29,10 @@ export class MetricsService {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  private readonly bound = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(v: number): void } }
+  >();
   readonly idempotencyReplays = new Counter({
     name: 'idempotency_replays_total',
     help: 'Responses replayed from a stored idempotency key',
@@ -56,17 +59,19 @@ export class MetricsService {
     });
   }
 
-  /** Express middleware: counts and times every request under its route pattern, not its URL. */
-  middleware() {
-    return (req: Request, res: Response, next: NextFunction) => {
-      const end = this.latency.startTimer();
-      res.on('finish', () => {
-        const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-        const labels = { method: req.method, route, status: String(res.statusCode) };
-        this.requests.inc(labels);
-        end(labels);
-      });
-      next();
-    };
+  /**
+   * One finished request under its route pattern, not its URL. Label sets are few (method × route
+   * × status), so each one's bound counter and histogram child is kept rather than looked up anew.
+   */
+  observe(method: string, route: string, status: number, elapsedMs: number): void {
+    const key = `${method} ${route} ${status}`;
+    let bound = this.bound.get(key);
+    if (!bound) {
+      const labels = { method, route, status: String(status) };
+      bound = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
+      this.bound.set(key, bound);
+    }
+    bound.count.inc();
+    bound.latency.observe(elapsedMs / 1000);
   }
 }

@@ -1,0 +1,86 @@
+import type { LoggerService } from '@nestjs/common';
+import pino, { Logger, LoggerOptions } from 'pino';
+import type { AppConfig } from '../config/config';
+
+/**
+ * Paths pino must never print: credentials, in either header style, wherever a log call puts
+ * them. Access log lines carry no headers at all (see http-pipeline.ts); this guards the rest.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-client-secret"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-client-secret"]',
+  'headers.cookie',
+  'client_secret',
+  'secret',
+];
+
+function prettyAvailable(): boolean {
+  try {
+    require.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The process's one pino logger: JSON lines, or pino-pretty's single lines in development. */
+export function createLogger(config: AppConfig): Logger {
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  if (config.logFormat === 'pretty' && prettyAvailable()) {
+    options.transport = { target: 'pino-pretty', options: { singleLine: true, colorize: true } };
+  }
+  return pino(options);
+}
+
+type Level = 'info' | 'warn' | 'debug' | 'trace' | 'fatal';
+
+/** Nest's Logger calls (`new Logger('Errors').warn(…)`) written through pino, with their context. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+
+  /** Nest calls it as (message, stack, context), or (message, context) with a one-line context. */
+  error(message: unknown, ...rest: unknown[]): void {
+    const fields: Record<string, unknown> = {};
+    const [a, b] = rest.map((x) => (typeof x === 'string' ? x : undefined));
+    if (rest.length >= 2) Object.assign(fields, { stack: a, context: b });
+    else if (a !== undefined) fields[a.includes('\n') ? 'stack' : 'context'] = a;
+    if (message instanceof Error) this.logger.error({ ...fields, err: message }, message.message);
+    else this.logger.error(fields, String(message));
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: Level, message: unknown, rest: unknown[]): void {
+    const last = rest[rest.length - 1];
+    const context = typeof last === 'string' ? last : undefined;
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
+      this.logger[level]({ context, ...(message as Record<string, unknown>) });
+    } else {
+      this.logger[level]({ context }, String(message));
+    }
+  }
+}
