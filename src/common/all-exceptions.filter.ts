@@ -35,7 +35,8 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
     return { status, body: errorBody(status, message, requestId), headers };
   }
   const early = fastifyClientError(exception);
-  if (early) return { status: early.status, body: errorBody(early.status, early.message, requestId), headers: {} };
+  if (early)
+    return { status: early.status, body: errorBody(early.status, early.message, requestId), headers: {} };
   if (isDatabaseUnavailable(exception)) {
     return {
       status: 503,

@@ -122,8 +122,7 @@ export function parseJsonBody(text: string): Record<string, unknown> {
   if (first === undefined) return {};
   // Like Express's strict JSON parser: an object or an array, never a bare value.
   if (first !== '{' && first !== '[') throw clientError(400, 'Malformed JSON in request body');
-  if (nestsTooDeep(text))
-    throw clientError(400, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nestsTooDeep(text)) throw clientError(400, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = NEEDS_REVIVER.test(text) ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
