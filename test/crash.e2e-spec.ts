@@ -116,6 +116,9 @@ describe('service crash under load', () => {
     // 3. Keys left in flight are bounded by the lease.
     const inFlight = keys.filter((r) => r.state === 'in_flight');
     for (const row of inFlight) expect(row.locked_until.getTime()).toBeLessThanOrEqual(Date.now() + LEASE_MS);
+    // 4. ... and none of them has a committed change: a change commits with its stored response, so
+    // a retry after the lease runs it for the first time, never twice.
+    for (const row of inFlight) expect(audited.has(row.idem_key)).toBe(false);
 
     // A new process serves, and every key the dead one left in flight becomes usable again
     // once its lease has run out: the retry is answered (run or replayed), never 409 for ever.

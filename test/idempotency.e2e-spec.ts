@@ -307,4 +307,76 @@ describe('idempotency keys', () => {
       await ds.manager.count(IdempotencyKey, { where: { merchant_id: m.merchantId, idem_key: key } }),
     ).toBe(1);
   });
+  describe('the response is stored in the change’s own transaction', () => {
+    // A trigger makes storing the response fail for keys starting "boom-": the moment where a
+    // process could die after its change committed but before the response was kept.
+    const trigger = `idem_boom_${randomUUID().slice(0, 8)}`;
+    let ds: DataSource;
+    beforeAll(async () => {
+      ds = t.app.get(DataSource);
+      await ds.query(
+        ds.options.type === 'better-sqlite3'
+          ? `CREATE TRIGGER ${trigger} BEFORE UPDATE ON idempotency_keys
+             WHEN NEW.state = 'done' AND NEW.idem_key LIKE 'boom-%'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END`
+          : `CREATE TRIGGER ${trigger} BEFORE UPDATE ON idempotency_keys FOR EACH ROW
+             BEGIN IF NEW.state = 'done' AND NEW.idem_key LIKE 'boom-%' THEN
+               SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END`,
+      );
+    });
+    afterAll(async () => {
+      await ds.query(`DROP TRIGGER ${trigger}`);
+    });
+
+    it.each([
+      ['PUT /customer/{id}', 'put', (id: string) => `/customer/${id}`, { company: 'Once' }],
+      [
+        'PATCH /api/v0/customers/{id}',
+        'patch',
+        (id: string) => `/api/v0/customers/${id}`,
+        { last_name: 'Once' },
+      ],
+    ] as const)(
+      '%s: when the response cannot be stored the change rolls back too, and the retry applies it once',
+      async (_label, method, path, body) => {
+        const m = await newMerchant(t);
+        const c = await createStaxCustomer(t, m);
+        const failing = `boom-${randomUUID()}`;
+        const res = await http(t)
+          [method](path(c.id))
+          .set(m.bearer)
+          .set('idempotency-key', failing)
+          .send(body);
+        expect(res.status).toBe(500);
+        // Nothing of the change is left: the customer as it was, no audit entry, the key free.
+        const after = await http(t).get(`/customer/${c.id}`).set(m.bearer).expect(200);
+        expect(after.body.company ?? null).toBe(c.company ?? null);
+        expect(after.body.lastname ?? null).toBe(c.lastname ?? null);
+        expect(after.headers['etag']).toBe('"1"');
+        expect(await auditTotal(m, c.id)).toBe(1);
+
+        // The client retries (with a key the trigger lets through): the change happens exactly once,
+        // and a further retry is a replay.
+        const key = `retry-${randomUUID()}`;
+        const ok = await http(t)[method](path(c.id)).set(m.bearer).set('idempotency-key', key).send(body);
+        expect(ok.status).toBe(200);
+        const replay = await http(t)[method](path(c.id)).set(m.bearer).set('idempotency-key', key).send(body);
+        expect(replay.status).toBe(200);
+        expect(replay.headers['idempotent-replayed']).toBe('true');
+        expect(replay.body).toEqual(ok.body);
+        expect(await auditTotal(m, c.id)).toBe(2);
+      },
+    );
+
+    it('POST: a customer is never created without its stored response', async () => {
+      const m = await newMerchant(t);
+      const res = await http(t)
+        .post('/customer')
+        .set(m.bearer)
+        .set('idempotency-key', `boom-${randomUUID()}`)
+        .send({ firstname: 'Once' });
+      expect(res.status).toBe(500);
+      expect(await customerCount(m)).toBe(0);
+    });
+  });
 });

@@ -7,10 +7,26 @@ export interface RequestContext {
   principal: Principal;
   requestId: string;
   idempotencyKey: string | null;
+  /** Set when this request owns an idempotency key: its response is stored with the change. */
+  idempotency: IdempotentWrite | null;
+}
+
+/**
+ * A request that claimed an idempotency key. The write stores its response in the change's own
+ * transaction (`stored` then turns true), so a change is never committed without the response a
+ * retry must replay.
+ */
+export interface IdempotentWrite {
+  merchantId: string;
+  key: string;
+  /** The status the route answers with on success (200, or 201 for a v0 create). */
+  successStatus: number;
+  stored: boolean;
 }
 
 export interface AppRequest extends FastifyRequest {
   principal?: Principal;
+  idempotency?: IdempotentWrite;
 }
 
 export const Ctx = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestContext => {
@@ -21,5 +37,6 @@ export const Ctx = createParamDecorator((_data: unknown, ctx: ExecutionContext):
     principal: req.principal,
     requestId: req.id,
     idempotencyKey: typeof key === 'string' ? key : null,
+    idempotency: req.idempotency ?? null,
   };
 });

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { StaxCustomersController } from './stax-customers.controller';
 import { V0CustomersController } from './v0-customers.controller';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, IdempotencyModule],
   controllers: [StaxCustomersController, V0CustomersController],
   providers: [CustomersService, CustomersRepository],
   exports: [CustomersService],

@@ -13,6 +13,7 @@ import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../common/request-context';
 import { DatabaseService, SqlTransaction } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { Customer } from './customer.entity';
 import {
   CUSTOMER_DEFAULTS,
@@ -28,11 +29,20 @@ import {
 import { CustomerSearch, CustomersRepository } from './customers.repository';
 import { etagOf } from './customer.views';
 
+/** How a surface shows a customer: the body of its response, which an idempotent retry replays. */
+export type CustomerView = (c: Customer) => unknown;
+
 export interface WriteOptions {
   /** Enforce the Stax identity rule (at least one of firstname, lastname, email, company). */
   identityRule: boolean;
   /** If-Match header value: the write happens only if it matches the customer's current ETag. */
   ifMatch?: string;
+  view: CustomerView;
+}
+
+export interface LifecycleOptions {
+  ifMatch?: string;
+  view: CustomerView;
 }
 
 export const CUSTOMER_NOT_FOUND = 'Customer not found';
@@ -50,6 +60,7 @@ export class CustomersService {
     private readonly db: DatabaseService,
     private readonly customers: CustomersRepository,
     private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   async create(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
@@ -70,11 +81,11 @@ export class CustomersService {
       deleted_at: null,
     };
     const created = diff(CUSTOMER_DEFAULTS, fields);
-    await this.write(async (tx) => {
+    return this.write(ctx, opts.view, async (tx) => {
       this.customers.insert(tx, customer);
       this.audit.record(tx, ctx, customer.id, [{ action: 'customer.created', changes: created }], now);
+      return customer;
     });
-    return customer;
   }
 
   /** A customer of the caller's merchant, soft-deleted ones included; 404 otherwise. */
@@ -94,7 +105,7 @@ export class CustomersService {
    * the row lock, so none loses another's fields.
    */
   async update(ctx: RequestContext, id: string, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
-    return this.write(async (tx) => {
+    return this.write(ctx, opts.view, async (tx) => {
       const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
       const before = writableOf(current);
       const after = merge(before, patch);
@@ -122,8 +133,8 @@ export class CustomersService {
     });
   }
 
-  async remove(ctx: RequestContext, id: string, opts: { ifMatch?: string }): Promise<Customer> {
-    return this.write(async (tx) => {
+  async remove(ctx: RequestContext, id: string, opts: LifecycleOptions): Promise<Customer> {
+    return this.write(ctx, opts.view, async (tx) => {
       const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
       const now = new Date();
       const values = { deleted_at: now, email_key: null, version: current.version + 1, updated_at: now };
@@ -140,8 +151,8 @@ export class CustomersService {
   }
 
   /** Brings a soft-deleted customer back; 409 if its email now belongs to another live customer. */
-  async restore(ctx: RequestContext, id: string, opts: { ifMatch?: string }): Promise<Customer> {
-    return this.write(async (tx) => {
+  async restore(ctx: RequestContext, id: string, opts: LifecycleOptions): Promise<Customer> {
+    return this.write(ctx, opts.view, async (tx) => {
       const current = await this.customers.findForUpdate(tx, ctx.principal.merchantId, id);
       if (!current) throw new NotFoundException(CUSTOMER_NOT_FOUND);
       checkIfMatch(current, opts.ifMatch);
@@ -208,13 +219,25 @@ export class CustomersService {
   }
 
   /**
-   * Runs one transaction: a unique-email violation becomes 409, and a MySQL deadlock (the
+   * Runs one transaction: with an idempotency key, the response (the surface's view of the
+   * result) is stored in it too. A unique-email violation becomes 409, and a MySQL deadlock (the
    * database rolled everything back) is simply run again.
    */
-  private async write<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+  private async write(
+    ctx: RequestContext,
+    view: CustomerView,
+    fn: (tx: SqlTransaction) => Promise<Customer>,
+  ): Promise<Customer> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.sqlTransaction(fn);
+        const result = await this.db.sqlTransaction(async (tx) => {
+          const customer = await fn(tx);
+          if (ctx.idempotency)
+            this.idempotency.storeWith(tx, ctx.idempotency, view(customer), etagOf(customer));
+          return customer;
+        });
+        if (ctx.idempotency) ctx.idempotency.stored = true;
+        return result;
       } catch (err) {
         if (uniqueViolation(err) === 'uq_customers_merchant_email') throw new ConflictException(EMAIL_TAKEN);
         if (isDeadlock(err) && attempt < MAX_DEADLOCK_RETRIES) continue;

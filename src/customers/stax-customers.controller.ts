@@ -79,7 +79,10 @@ export class StaxCustomersController {
     @Body() body: StaxCustomerBody,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(res, await this.customers.create(ctx, staxPatch(body), { identityRule: true }));
+    return this.send(
+      res,
+      await this.customers.create(ctx, staxPatch(body), { identityRule: true, view: toStaxCustomer }),
+    );
   }
 
   @Get()
@@ -158,7 +161,11 @@ export class StaxCustomersController {
     }
     return this.send(
       res,
-      await this.customers.update(ctx, id, staxPatch(body), { identityRule: true, ifMatch }),
+      await this.customers.update(ctx, id, staxPatch(body), {
+        identityRule: true,
+        ifMatch,
+        view: toStaxCustomer,
+      }),
     );
   }
 
@@ -179,7 +186,7 @@ export class StaxCustomersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(res, await this.customers.remove(ctx, id, { ifMatch }));
+    return this.send(res, await this.customers.remove(ctx, id, { ifMatch, view: toStaxCustomer }));
   }
 
   @Put(':id/restore')
@@ -205,7 +212,7 @@ export class StaxCustomersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(res, await this.customers.restore(ctx, id, { ifMatch }));
+    return this.send(res, await this.customers.restore(ctx, id, { ifMatch, view: toStaxCustomer }));
   }
 
   @Get(':id/audit-log')

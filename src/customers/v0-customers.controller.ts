@@ -69,7 +69,10 @@ export class V0CustomersController {
     @Body() body: V0CreateCustomerBody,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(res, await this.customers.create(ctx, v0Patch(body), { identityRule: false }));
+    return this.send(
+      res,
+      await this.customers.create(ctx, v0Patch(body), { identityRule: false, view: toV0Customer }),
+    );
   }
 
   @Get()
@@ -134,7 +137,11 @@ export class V0CustomersController {
   ) {
     return this.send(
       res,
-      await this.customers.update(ctx, id, v0Patch(body), { identityRule: false, ifMatch }),
+      await this.customers.update(ctx, id, v0Patch(body), {
+        identityRule: false,
+        ifMatch,
+        view: toV0Customer,
+      }),
     );
   }
 

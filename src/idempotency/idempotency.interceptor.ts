@@ -12,7 +12,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
-import type { AppRequest } from '../common/request-context';
+import type { AppRequest, IdempotentWrite } from '../common/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { fingerprint, IdempotencyService } from './idempotency.service';
 
@@ -70,17 +70,23 @@ export class IdempotencyInterceptor implements NestInterceptor {
             this.metrics.idempotencyReplays.inc();
             throw new StoredResponse(claim.status, claim.body, headers);
           }
-          case 'owner':
+          case 'owner': {
+            const write: IdempotentWrite = { merchantId, key: header, successStatus, stored: false };
+            req.idempotency = write;
             return next.handle().pipe(
               mergeMap(async (body: unknown) => {
-                const etag = res.getHeader('ETag');
-                await this.idempotency.complete(
-                  merchantId,
-                  header,
-                  successStatus,
-                  body,
-                  typeof etag === 'string' ? etag : null,
-                );
+                // Customer writes stored the response in their own transaction; anything else
+                // stores it now.
+                if (!write.stored) {
+                  const etag = res.getHeader('ETag');
+                  await this.idempotency.complete(
+                    merchantId,
+                    header,
+                    successStatus,
+                    body,
+                    typeof etag === 'string' ? etag : null,
+                  );
+                }
                 return body;
               }),
               catchError(async (err: unknown) => {
@@ -98,6 +104,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
                 throw err;
               }),
             );
+          }
         }
       }),
     );

@@ -3,7 +3,9 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { LessThan } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { canonicalJson } from '../customers/customer-rules';
-import { DatabaseService } from '../database/database.service';
+import type { IdempotentWrite } from '../common/request-context';
+import { DatabaseService, SqlTransaction } from '../database/database.service';
+import { EntityRows } from '../database/entity-rows';
 import { uniqueViolation } from '../database/db-errors';
 import { IdempotencyKey } from './idempotency-key.entity';
 
@@ -32,6 +34,8 @@ export function fingerprint(method: string, path: string, body: unknown): string
 export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Idempotency');
   private purgeTimer?: NodeJS.Timeout;
+  /** Plain SQL for the in-transaction response store (see EntityRows); built on first use. */
+  private rows?: EntityRows<IdempotencyKey>;
 
   /** How long a key stays "in flight" without its owner finishing: a crashed process frees it after this. */
   private readonly leaseMs: number;
@@ -107,7 +111,28 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     return { kind: 'in_flight', retryAfterSeconds: 1 };
   }
 
-  /** The owner finished: keep its response for replays. */
+  /**
+   * Queues the owner's response in the transaction of the change it answers: the change and the
+   * response a retry replays commit together, so a crash between them cannot make a retry run the
+   * change a second time.
+   */
+  storeWith(tx: SqlTransaction, write: IdempotentWrite, body: unknown, etag: string | null): void {
+    this.rows ??= new EntityRows(this.db.dataSource, IdempotencyKey);
+    const rows = this.rows;
+    const set = rows.assignments({
+      state: 'done',
+      response_status: write.successStatus,
+      response_body: JSON.stringify(body ?? null),
+      response_etag: etag,
+    });
+    tx.defer(
+      `UPDATE ${rows.table} SET ${set.sql} WHERE ${rows.column('merchant_id')} = ? AND ` +
+        `${rows.column('idem_key')} = ? AND ${rows.column('state')} = ?`,
+      [...set.params, write.merchantId, write.key, 'in_flight'],
+    );
+  }
+
+  /** The owner finished outside a customer write: keep its response for replays. */
   async complete(
     merchantId: string,
     key: string,
