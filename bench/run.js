@@ -398,9 +398,12 @@ function verdicts(sum, opts) {
     for (const name of ['put', 'get']) {
       const sc = s[`${name}Scale`];
       if (!sc) continue;
+      // The raw baseline's own slowdown, for scale: what the database alone loses at the larger table.
+      const bsc = s[`baseline_${name}Scale`];
       row(
         `${name.toUpperCase()} at ${big} within ${t.scaleSlowdown}× of ${small} (throughput; p50)`,
-        `${sc.throughputSlowdown}×; ${sc.p50Ratio}×`,
+        `${sc.throughputSlowdown}×; ${sc.p50Ratio}×` +
+          (bsc ? ` (raw baseline: ${bsc.throughputSlowdown}×; ${bsc.p50Ratio}×)` : ''),
         Math.max(sc.throughputSlowdown, sc.p50Ratio) <= t.scaleSlowdown,
       );
     }
