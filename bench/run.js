@@ -16,6 +16,7 @@
  *   --env NAME=value      extra environment for the service (repeatable)
  *   --no-build            reuse the bench's last build (bench/results/.build) as it is
  *   --check-targets       exit 1 when a target is missed (it always does on an error or non-2xx)
+ *   --buffer-pool 1G      set MariaDB's innodb_buffer_pool_size for the run, restored afterwards
  */
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
@@ -68,6 +69,7 @@ function options() {
       env: { type: 'string', multiple: true, default: [] },
       'no-build': { type: 'boolean', default: false },
       'check-targets': { type: 'boolean', default: false },
+      'buffer-pool': { type: 'string' },
     },
   });
   const scales = (values.scale ?? (values.quick ? '2000,20000' : '10000,1000000'))
@@ -87,7 +89,14 @@ function options() {
   for (const name of only ?? []) {
     if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}`);
   }
+  let bufferPoolBytes;
+  if (values['buffer-pool'] !== undefined) {
+    const m = /^(\d+)([MG])$/i.exec(values['buffer-pool']);
+    if (!m) throw new Error('--buffer-pool: a size such as 512M or 1G');
+    bufferPoolBytes = Number(m[1]) * 1024 * 1024 * (m[2].toUpperCase() === 'G' ? 1024 : 1);
+  }
   return {
+    bufferPoolBytes,
     scales,
     kinds,
     duration: Number(values.duration ?? (values.quick ? 5 : 8)),
@@ -569,11 +578,29 @@ async function main() {
 
   let mysqlVersion;
   let mysqlBufferPoolMb;
+  let restoreBufferPool;
   if (opts.kinds.includes('mariadb')) {
     mysqlVersion = (await mysqlAdmin(opts.mysqlServer, 'SELECT VERSION() AS v'))[0].v;
+    const before = Number((await mysqlAdmin(opts.mysqlServer, 'SELECT @@innodb_buffer_pool_size AS b'))[0].b);
+    if (opts.bufferPoolBytes !== undefined && opts.bufferPoolBytes !== before) {
+      // A server setting, changed for this run only (MariaDB resizes the pool online).
+      await mysqlAdmin(opts.mysqlServer, `SET GLOBAL innodb_buffer_pool_size = ${opts.bufferPoolBytes}`);
+      restoreBufferPool = () =>
+        mysqlAdmin(opts.mysqlServer, `SET GLOBAL innodb_buffer_pool_size = ${before}`).then(() =>
+          log(`buffer pool restored to ${Math.round(before / 1048576)} MB`),
+        );
+    }
     const pool = await mysqlAdmin(opts.mysqlServer, 'SELECT @@innodb_buffer_pool_size AS b');
     mysqlBufferPoolMb = Math.round(Number(pool[0].b) / 1048576);
   }
+  try {
+    await runAll(opts, dirs, resultsDir, stamp, startedAt, mysqlVersion, mysqlBufferPoolMb);
+  } finally {
+    await restoreBufferPool?.();
+  }
+}
+
+async function runAll(opts, dirs, resultsDir, stamp, startedAt, mysqlVersion, mysqlBufferPoolMb) {
   const meta = {
     startedAt,
     ...opts,
