@@ -77,25 +77,61 @@ class MysqlTransaction implements SqlTransaction {
   }
 }
 
-/** SQLite runs in the process: nothing to save by batching, so deferred statements just run in order. */
-class EntityManagerTransaction implements SqlTransaction {
+/** The parts of a better-sqlite3 connection used here (TypeORM's driver holds the one connection). */
+interface SqliteStatement {
+  reader: boolean;
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): unknown;
+}
+
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): void;
+  readonly inTransaction: boolean;
+}
+
+/** Prepared statements by SQL text: the per-request statements are a handful of fixed strings. */
+class SqliteStatements {
+  private readonly cache = new Map<string, SqliteStatement>();
+
+  constructor(readonly connection: SqliteConnection) {}
+
+  run<R>(sql: string, params: unknown[]): R {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      // Searches build their SQL per filter combination; keep the cache bounded all the same.
+      if (this.cache.size >= 500) this.cache.clear();
+      stmt = this.connection.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    // better-sqlite3 binds no booleans (TypeORM converts them the same way).
+    const bound = params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+    return (stmt.reader ? stmt.all(...bound) : stmt.run(...bound)) as R;
+  }
+}
+
+/**
+ * SQLite runs in the process: nothing to save by batching, so deferred statements just run in
+ * order, straight on the connection (the caller holds the serialized queue).
+ */
+class SqliteTransaction implements SqlTransaction {
   private pending: Statement[] = [];
 
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly statements: SqliteStatements) {}
 
   defer(sql: string, params: unknown[] = []): void {
     this.pending.push({ sql, params });
   }
 
-  async query<R>(sql: string, params: unknown[] = []): Promise<R> {
-    await this.flush();
-    return this.em.query<R>(sql, params);
+  query<R>(sql: string, params: unknown[] = []): Promise<R> {
+    this.flush();
+    return Promise.resolve(this.statements.run<R>(sql, params));
   }
 
-  async flush(): Promise<void> {
+  flush(): void {
     const batch = this.pending;
     this.pending = [];
-    for (const s of batch) await this.em.query(s.sql, s.params);
+    for (const s of batch) this.statements.run(s.sql, s.params);
   }
 }
 
@@ -131,22 +167,13 @@ export class DatabaseService {
    * statements it deferred with the COMMIT; rolls back if fn or any statement fails.
    */
   sqlTransaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    if (this.isSqlite) {
-      return this.serialize(() =>
-        this.dataSource.transaction(async (em) => {
-          const tx = new EntityManagerTransaction(em);
-          const out = await fn(tx);
-          await tx.flush();
-          return out;
-        }),
-      );
-    }
+    if (this.isSqlite) return this.serialize(() => this.sqliteTransaction(fn));
     return this.mysqlTransaction(fn);
   }
 
   /** One statement on its own (autocommit), straight to the driver: a read, or a single write. */
   query<R = Record<string, unknown>[]>(sql: string, params: unknown[] = []): Promise<R> {
-    if (this.isSqlite) return this.serialize(() => this.dataSource.manager.query<R>(sql, params));
+    if (this.isSqlite) return this.serialize(async () => this.sqlite.run<R>(sql, params));
     return run<R>(this.mysqlDriver.pool, sql, params);
   }
 
@@ -168,6 +195,36 @@ export class DatabaseService {
   /** Whether reads for update need "FOR UPDATE": SQLite's serialized queue already excludes others. */
   get locksRows(): boolean {
     return !this.isSqlite;
+  }
+
+  private sqliteStatements?: SqliteStatements;
+
+  /** The statement cache over TypeORM's one better-sqlite3 connection (made anew if it was reopened). */
+  private get sqlite(): SqliteStatements {
+    const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
+      .databaseConnection;
+    if (this.sqliteStatements?.connection !== connection)
+      this.sqliteStatements = new SqliteStatements(connection);
+    return this.sqliteStatements;
+  }
+
+  /**
+   * BEGIN IMMEDIATE takes SQLite's write lock up front: a read-then-write transaction that began
+   * deferred could find another process holding the lock when it came to write, and fail.
+   */
+  private async sqliteTransaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    const statements = this.sqlite;
+    statements.connection.exec('BEGIN IMMEDIATE');
+    try {
+      const tx = new SqliteTransaction(statements);
+      const out = await fn(tx);
+      tx.flush();
+      statements.connection.exec('COMMIT');
+      return out;
+    } catch (err) {
+      if (statements.connection.inTransaction) statements.connection.exec('ROLLBACK');
+      throw err;
+    }
   }
 
   private get mysqlDriver(): MysqlDriverLike {
