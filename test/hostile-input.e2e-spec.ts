@@ -314,6 +314,25 @@ describe('hostile input', () => {
       return (res.body.data as { id: string }[]).map((c) => c.id).sort();
     };
 
+    it('a PUT stores every payload literally: a write sends several statements in one packet, and none escapes its parameter', async () => {
+      const own = await newMerchant(t);
+      const c = await createStaxCustomer(t, own, { firstname: 'Target' });
+      for (const p of PAYLOADS) {
+        const body: Record<string, unknown> = { notes: p };
+        for (const f of TEXT_FIELDS) body[f] = `${p} ${f}`;
+        const res = await http(t).put(`/customer/${c.id}`).set(own.bearer).send(body);
+        expect(res.status).toBe(200);
+        const got = await http(t).get(`/customer/${c.id}`).set(own.bearer).expect(200);
+        expect(got.body.notes).toBe(p);
+        for (const f of TEXT_FIELDS) expect(got.body[f]).toBe(`${p} ${f}`);
+      }
+      // The tables are all still there, with the customer and one audit entry per change.
+      const audit = await http(t).get(`/customer/${c.id}/audit-log`).set(own.bearer).expect(200);
+      expect(audit.body.total).toBe(1 + PAYLOADS.length);
+      const all = await http(t).get('/customer').set(own.bearer).query({ per_page: 200 }).expect(200);
+      expect(all.body.total).toBe(1);
+    });
+
     it('every Stax filter matches only rows containing the payload literally', async () => {
       const fields = [...TEXT_FIELDS, 'email', 'phone', 'address_zip'];
       for (const p of [...PAYLOADS, "O'Brien", '\\\\', '\\']) {
