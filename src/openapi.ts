@@ -1,6 +1,6 @@
 /**
  * The OpenAPI document and Swagger UI. createApp() serves them at /docs and /docs-json (no API
- * key: they are plain Express routes, outside the global guard); `npm run openapi` writes the same
+ * key: they are plain Fastify routes, outside the global guard); `npm run openapi` writes the same
  * document, with sorted keys, to openapi.json.
  */
 import type { INestApplication } from '@nestjs/common';

@@ -19,7 +19,7 @@ export interface AppConfig {
   redisUrl: string | null;
   /** Allowed CORS origins; empty: CORS off; ['*']: any origin. */
   corsOrigins: string[];
-  /** Express "trust proxy": false, true, a hop count or a list of addresses/subnets. */
+  /** Fastify trustProxy (as Express "trust proxy"): false, true, a hop count or a list of addresses/subnets. */
   trustProxy: boolean | number | string;
   shutdownTimeoutMs: number;
   dbPoolSize: number;
