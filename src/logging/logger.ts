@@ -33,7 +33,15 @@ export function createLogger(config: AppConfig): Logger {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   if (config.logFormat === 'pretty' && prettyAvailable()) {
-    options.transport = { target: 'pino-pretty', options: { singleLine: true, colorize: true } };
+    options.transport = {
+      target: 'pino-pretty',
+      options: {
+        singleLine: true,
+        colorize: true,
+        ignore: 'pid,hostname,context',
+        messageFormat: '{if context}[{context}] {end}{msg}',
+      },
+    };
   }
   return pino(options);
 }
