@@ -2,7 +2,6 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { setBodyLimitText } from './common/all-exceptions.filter';
 import { fastifyOptions, installHttpPipeline } from './common/http-pipeline';
 import type { AppConfig } from './config/config';
 import { createLogger, PinoNestLogger } from './logging/logger';
@@ -24,7 +23,6 @@ export async function createApp(
     new FastifyAdapter(fastifyOptions(config)),
     { bodyParser: false, logger: options.logger === false ? false : new PinoNestLogger(logger) },
   );
-  setBodyLimitText(config.bodyLimit);
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

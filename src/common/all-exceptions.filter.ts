@@ -60,12 +60,6 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
   return { status: 500, body: errorBody(500, 'Internal server error', requestId), headers: {} };
 }
 
-/** Body limit, for the 413 message; set once by createApp (BODY_LIMIT). */
-let bodyLimitText = 'the limit';
-export function setBodyLimitText(limit: string): void {
-  bodyLimitText = limit;
-}
-
 /**
  * Errors Fastify raises itself before a route runs (body over the limit, a bad Content-Length):
  * the client's fault, so their 4xx status in the envelope rather than a 500.
@@ -77,7 +71,9 @@ function fastifyClientError(exception: unknown): { status: number; message: stri
   if (status < 400 || status >= 500) return undefined;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, message: `Request body is larger than ${bodyLimitText}` };
+      // A body announced with its Content-Length is refused earlier, naming BODY_LIMIT
+      // (http-pipeline.ts); this is a chunked one that grew past it.
+      return { status: 413, message: 'Request body is larger than the limit' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, message: 'Content-Type must be application/json' };
     default:

@@ -186,10 +186,15 @@ export async function installHttpPipeline(
     payload.resume();
     payload.on('end', () => done(null, undefined));
   });
+  const bodyLimit = bodyLimitBytes(config.bodyLimit);
   fastify.addHook('preParsing', (req, _reply, payload, done) => {
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
       done(clientError(415, 'Unsupported content encoding or charset'), payload);
+      return;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
+      done(clientError(413, `Request body is larger than ${config.bodyLimit}`), payload);
       return;
     }
     done(null, payload);
