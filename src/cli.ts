@@ -14,7 +14,6 @@ import { DataSource } from 'typeorm';
 import { AuthService } from './auth/auth.service';
 import { loadConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source-options';
-import { DatabaseService } from './database/database.service';
 
 const USAGE = `Usage: npm run -s cli -- <command> [options]
   merchant:create --name <name> [--scopes "<scope> ..."] [--json]
@@ -48,7 +47,7 @@ async function run(argv: string[]): Promise<{ json: unknown; text: string }> {
   await ds.initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });
-    const auth = new AuthService(new DatabaseService(ds));
+    const auth = AuthService.over(ds);
     switch (command) {
       case 'merchant:create': {
         if (!values.name) throw new UsageError('merchant:create needs --name\n\n' + USAGE);

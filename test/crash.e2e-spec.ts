@@ -8,7 +8,6 @@ import { AuditEntry } from '../src/audit/audit-entry.entity';
 import { AuthService } from '../src/auth/auth.service';
 import { Customer } from '../src/customers/customer.entity';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { DatabaseService } from '../src/database/database.service';
 import { IdempotencyKey } from '../src/idempotency/idempotency-key.entity';
 import { ServiceProcess, startServiceProcess } from './support/service-process';
 
@@ -49,7 +48,7 @@ describe('service crash under load', () => {
     procs.push(first);
     ds = new DataSource(dataSourceOptions(databaseUrl));
     await ds.initialize();
-    const k = await new AuthService(new DatabaseService(ds)).createMerchant('Crash');
+    const k = await AuthService.over(ds).createMerchant('Crash');
     const auth = { Authorization: `Bearer ${k.client_secret}` };
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {

@@ -6,7 +6,6 @@ import { hasMariadb, PrivateMariadb } from './support/mariadb-server';
 import { ServiceProcess, startServiceProcess } from './support/service-process';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { DatabaseService } from '../src/database/database.service';
 
 /**
  * The database goes away under the service (SIGKILL, as in a crash) and comes back. Uses its
@@ -25,7 +24,7 @@ const run = process.env.E2E_DATABASE_URL?.startsWith('mysql') && hasMariadb();
     svc = await startServiceProcess({ DATABASE_URL: db.url, RATE_LIMIT_PER_MINUTE: '0' });
     const ds = new DataSource(dataSourceOptions(db.url));
     await ds.initialize();
-    const k = await new AuthService(new DatabaseService(ds)).createMerchant('Outage');
+    const k = await AuthService.over(ds).createMerchant('Outage');
     await ds.destroy();
     auth = { Authorization: `Bearer ${k.client_secret}` };
   }, 90_000);

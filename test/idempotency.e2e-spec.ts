@@ -283,7 +283,7 @@ describe('idempotency keys', () => {
     const svc = t.app.get(IdempotencyService);
     const dayAgo = new Date(Date.now() - 24 * 3600_000 - 1000);
     await svc.claim(m.merchantId, key, fingerprint('PUT', `/customer/${c.id}`, { company: 'Old' }), dayAgo);
-    await svc.complete(m.merchantId, key, 200, { stale: true }, null);
+    await svc.store(m.merchantId, key, { status: 200, body: { stale: true }, etag: null });
     // Expired: the same key with another body is a fresh request, not a 422.
     const res = await http(t)
       .put(`/customer/${c.id}`)

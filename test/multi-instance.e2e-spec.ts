@@ -3,7 +3,6 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuthService } from '../src/auth/auth.service';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { DatabaseService } from '../src/database/database.service';
 import { ServiceProcess, startServiceProcess } from './support/service-process';
 
 /**
@@ -25,7 +24,7 @@ const LIMIT = 30;
     [a, b] = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
     ds = new DataSource(dataSourceOptions(mysqlUrl!));
     await ds.initialize();
-    auth = new AuthService(new DatabaseService(ds));
+    auth = AuthService.over(ds);
   }, 120_000);
 
   afterAll(async () => {

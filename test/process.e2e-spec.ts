@@ -13,11 +13,10 @@ async function provision(url: string) {
   const { DataSource } = await import('typeorm');
   const { dataSourceOptions } = await import('../src/database/data-source-options');
   const { AuthService } = await import('../src/auth/auth.service');
-  const { DatabaseService } = await import('../src/database/database.service');
   const ds = new DataSource(dataSourceOptions(url));
   await ds.initialize();
   try {
-    const k = await new AuthService(new DatabaseService(ds)).createMerchant('Process test');
+    const k = await AuthService.over(ds).createMerchant('Process test');
     return k;
   } finally {
     await ds.destroy();

@@ -1,5 +1,5 @@
 /**
- * DatabaseService.sqlTransaction, the path every customer write takes: statements deferred to the
+ * DatabaseService.transaction, the path every customer write takes: statements deferred to the
  * COMMIT travel in one packet on MySQL, so these tests pin down what batching must not change —
  * all or nothing, the failing statement's error reaches the caller, and a connection goes back to
  * the pool clean (no transaction left open for the next request to inherit).
@@ -10,7 +10,7 @@ import { DatabaseService } from '../src/database/database.service';
 import { uniqueViolation } from '../src/database/db-errors';
 import { startApp, TestApp } from './support/app';
 
-describe('sqlTransaction (customer writes)', () => {
+describe('DatabaseService.transaction (customer writes)', () => {
   let t: TestApp;
   let db: DatabaseService;
   const table = `tx_probe_${randomUUID().slice(0, 8)}`;
@@ -32,7 +32,7 @@ describe('sqlTransaction (customer writes)', () => {
   it('commits deferred statements with the transaction, and a query sees the ones deferred before it', async () => {
     const a = `a-${randomUUID()}`;
     const b = `b-${randomUUID()}`;
-    const seen = await db.sqlTransaction(async (tx) => {
+    const seen = await db.transaction(async (tx) => {
       tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [a, 'one; two']);
       const rows = await tx.query<{ v: string }[]>(`SELECT v FROM ${table} WHERE id = ?`, [a]);
       tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [b, "it's ?"]);
@@ -53,7 +53,7 @@ describe('sqlTransaction (customer writes)', () => {
     const before = await ids();
     const fresh = `c-${randomUUID()}`;
     const err = await db
-      .sqlTransaction(async (tx) => {
+      .transaction(async (tx) => {
         tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [fresh, 'lost']);
         // Collides with a row committed by the previous test: fails at COMMIT time, in the batch.
         tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [before[0], 'dup']);
@@ -70,7 +70,7 @@ describe('sqlTransaction (customer writes)', () => {
   it('commits nothing when the work throws after statements were sent', async () => {
     const before = await ids();
     await expect(
-      db.sqlTransaction(async (tx) => {
+      db.transaction(async (tx) => {
         tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [`e-${randomUUID()}`, 'sent']);
         await tx.query(`SELECT COUNT(*) AS n FROM ${table}`);
         throw new Error('changed my mind');
@@ -85,7 +85,7 @@ describe('sqlTransaction (customer writes)', () => {
     // sit in it and vanish.
     const failures = Array.from({ length: 25 }, () =>
       db
-        .sqlTransaction(async (tx) => {
+        .transaction(async (tx) => {
           await tx.query(`SELECT 1`);
           tx.defer(`INSERT INTO nowhere_${randomUUID().slice(0, 8)} VALUES (1)`);
         })
@@ -94,13 +94,13 @@ describe('sqlTransaction (customer writes)', () => {
     expect(await Promise.all(failures)).toEqual(Array(25).fill('failed'));
     const written = Array.from({ length: 25 }, () => `f-${randomUUID()}`);
     await Promise.all(written.map((id) => db.query(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [id, 'x'])));
-    if (!db.isSqlite) {
+    if (db.dialect.kind === 'mysql') {
       const open = await Promise.all(
         Array.from({ length: 10 }, () => db.query<{ t: number }[]>('SELECT @@in_transaction AS t')),
       );
       expect(open.map((r) => Number(r[0].t))).toEqual(Array(10).fill(0));
     }
-    if (!db.isSqlite) {
+    if (db.dialect.kind === 'mysql') {
       // Read through a connection of its own: it only sees what was committed.
       const outside = await createConnection(t.databaseUrl);
       try {

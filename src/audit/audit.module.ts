@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
 @Module({
-  providers: [AuditService],
+  providers: [AuditService, AuditRepository],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -1,44 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '../common/request-context';
-import { DatabaseService, SqlTransaction } from '../database/database.service';
-import { EntityRows } from '../database/entity-rows';
+import type { SqlTransaction } from '../database/sql-transaction';
 import { AuditAction, AuditEntry, FieldChanges } from './audit-entry.entity';
+import { AuditRepository } from './audit.repository';
 
-/** Every column but the generated `seq`. */
-const INSERTED: (keyof AuditEntry)[] = [
-  'id',
-  'merchant_id',
-  'customer_id',
-  'action',
-  'changes',
-  'actor',
-  'request_id',
-  'idempotency_key',
-  'created_at',
-];
+export interface AuditRecord {
+  action: AuditAction;
+  changes: FieldChanges;
+}
 
-/** The audit log. Entries are written only through a caller's transaction, with the change they record. */
+/**
+ * The audit log. Entries are written only through a caller's transaction, with the change they
+ * record, and say who made it: the API key, the request id and the idempotency key.
+ */
 @Injectable()
 export class AuditService {
-  /** Plain SQL for the insert every write runs (see EntityRows); built on first use. */
-  private rows?: EntityRows<AuditEntry>;
+  constructor(private readonly entries: AuditRepository) {}
 
-  constructor(private readonly db: DatabaseService) {}
-
-  /** Queues the INSERT of the entries in the caller's transaction, with the change they record. */
   record(
     tx: SqlTransaction,
     ctx: RequestContext,
     customerId: string,
-    entries: { action: AuditAction; changes: FieldChanges }[],
+    records: AuditRecord[],
     at: Date,
   ): void {
-    if (entries.length === 0) return;
-    this.rows ??= new EntityRows(this.db.dataSource, AuditEntry);
-    const insert = this.rows.insert(
-      INSERTED,
-      entries.map((e) => ({
+    this.entries.insert(
+      tx,
+      records.map((e) => ({
         id: randomUUID(),
         merchant_id: ctx.principal.merchantId,
         customer_id: customerId,
@@ -50,24 +39,15 @@ export class AuditService {
         created_at: at,
       })),
     );
-    tx.defer(insert.sql, insert.params);
   }
 
   /** One customer's entries, newest first. */
-  async list(
+  list(
     merchantId: string,
     customerId: string,
     skip: number,
     take: number,
   ): Promise<{ entries: AuditEntry[]; total: number }> {
-    const [entries, total] = await this.db.read((em) =>
-      em.findAndCount(AuditEntry, {
-        where: { merchant_id: merchantId, customer_id: customerId },
-        order: { seq: 'DESC' },
-        skip,
-        take,
-      }),
-    );
-    return { entries, total };
+    return this.entries.page(merchantId, customerId, skip, take);
   }
 }

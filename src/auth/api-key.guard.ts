@@ -6,7 +6,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AppRequest } from '../common/request-context';
+import type { AppRequest } from '../common/app-request';
 import { PUBLIC_ROUTE } from './auth.decorators';
 import { AuthService } from './auth.service';
 

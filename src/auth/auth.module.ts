@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ApiKeysRepository } from './api-keys.repository';
 import { AuthService } from './auth.service';
 import { DemoMerchantSeeder } from './demo-merchant.seeder';
 
 @Module({
-  providers: [AuthService, DemoMerchantSeeder],
+  providers: [AuthService, ApiKeysRepository, DemoMerchantSeeder],
   exports: [AuthService],
 })
 export class AuthModule {}

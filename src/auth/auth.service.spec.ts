@@ -3,17 +3,20 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { dataSourceOptions } from '../database/data-source-options';
 import { DatabaseService } from '../database/database.service';
+import { ApiKeysRepository } from './api-keys.repository';
 import { AuthService, IssuedKey } from './auth.service';
 
 /** The API-key cache: fewer database look-ups, and a revocation still lands within the TTL. */
 describe('AuthService key cache', () => {
   let ds: DataSource;
   let db: DatabaseService;
+  let keys: ApiKeysRepository;
 
   beforeAll(async () => {
     ds = new DataSource({ ...dataSourceOptions('sqlite::memory:'), migrationsRun: true });
     await ds.initialize();
     db = new DatabaseService(ds);
+    keys = new ApiKeysRepository(db);
   });
 
   afterAll(async () => {
@@ -23,7 +26,7 @@ describe('AuthService key cache', () => {
   afterEach(() => jest.restoreAllMocks());
 
   function service(ttlMs: number): AuthService {
-    return new AuthService(db, { apiKeyCacheTtlMs: ttlMs } as AppConfig);
+    return new AuthService(keys, { apiKeyCacheTtlMs: ttlMs } as AppConfig);
   }
   const bearer = (k: IssuedKey) => ({ authorization: `Bearer ${k.client_secret}` });
   const pair = (k: IssuedKey, secret = k.client_secret) => ({
@@ -34,7 +37,7 @@ describe('AuthService key cache', () => {
   it('checks a key in the database once, then from the cache, in either header style', async () => {
     const auth = service(5000);
     const k = await auth.createMerchant('Cache');
-    const reads = jest.spyOn(db, 'read');
+    const reads = jest.spyOn(db, 'query');
     const first = await auth.authenticate(bearer(k));
     expect(await auth.authenticate(bearer(k))).toBe(first);
     expect(await auth.authenticate(pair(k))).toBe(first);
@@ -55,7 +58,7 @@ describe('AuthService key cache', () => {
 
   it('never caches invalid credentials', async () => {
     const auth = service(5000);
-    const reads = jest.spyOn(db, 'read');
+    const reads = jest.spyOn(db, 'query');
     for (let i = 0; i < 2; i++) {
       await expect(auth.authenticate({ authorization: 'Bearer sk_unknown' })).rejects.toThrow(
         'Invalid API credentials',
@@ -90,7 +93,7 @@ describe('AuthService key cache', () => {
   it('asks the database every time when the TTL is 0', async () => {
     const auth = service(0);
     const k = await auth.createMerchant('No cache');
-    const reads = jest.spyOn(db, 'read');
+    const reads = jest.spyOn(db, 'query');
     await auth.authenticate(bearer(k));
     await auth.authenticate(bearer(k));
     expect(reads).toHaveBeenCalledTimes(2);

@@ -9,9 +9,10 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { DatabaseService } from '../database/database.service';
 import { ApiKey } from './api-key.entity';
-import { Merchant } from './merchant.entity';
+import { ApiKeysRepository } from './api-keys.repository';
+import { DatabaseService } from '../database/database.service';
+import type { DataSource } from 'typeorm';
 import { DEFAULT_SCOPES, Principal, SCOPES } from './principal';
 
 export interface IssuedKey {
@@ -56,10 +57,15 @@ export class AuthService {
   private readonly cacheTtlMs: number;
 
   constructor(
-    private readonly db: DatabaseService,
+    private readonly keys: ApiKeysRepository,
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
   ) {
     this.cacheTtlMs = config?.apiKeyCacheTtlMs ?? 0;
+  }
+
+  /** The service over a data source outside the application (the CLI, tests), without a key cache. */
+  static over(dataSource: DataSource): AuthService {
+    return new AuthService(new ApiKeysRepository(new DatabaseService(dataSource)));
   }
 
   /**
@@ -86,7 +92,7 @@ export class AuthService {
         if (!timingSafeEqual(given, Buffer.from(cached.secretHash, 'hex'))) throw invalid();
         return cached.principal;
       }
-      key = await this.db.read((em) => em.findOne(ApiKey, { where: { client_key: clientKey } }));
+      key = await this.keys.findByClientKey(clientKey);
       // Compare even when the key is unknown, so timing does not tell which part was wrong.
       const stored = Buffer.from(key?.secret_hash ?? '0'.repeat(64), 'hex');
       if (!key || !timingSafeEqual(given, stored)) throw invalid();
@@ -96,7 +102,7 @@ export class AuthService {
       const hash = hashSecret(m[1]);
       const cached = this.cached(`h:${hash}`);
       if (cached) return cached.principal;
-      key = await this.db.read((em) => em.findOne(ApiKey, { where: { secret_hash: hash } }));
+      key = await this.keys.findBySecretHash(hash);
       if (!key) throw invalid();
     }
     if (key.revoked_at) throw invalid();
@@ -144,24 +150,20 @@ export class AuthService {
     if (!name.trim() || name.length > 255)
       throw new BadRequestException('Merchant name must be 1-255 characters');
     const merchant = { id: randomUUID(), name: name.trim(), created_at: new Date() };
-    return this.db.transaction(async (em) => {
-      await em.insert(Merchant, merchant);
-      return this.insertKey(em.getRepository(ApiKey), merchant.id, scopes);
-    });
+    const { key, issued } = newKey(merchant.id, scopes);
+    await this.keys.insertKey(key, merchant);
+    return issued;
   }
 
   async createKey(merchantId: string, scopes: string[] = DEFAULT_SCOPES): Promise<IssuedKey> {
-    return this.db.transaction(async (em) => {
-      const merchant = await em.findOne(Merchant, { where: { id: merchantId } });
-      if (!merchant) throw new NotFoundException(`No merchant ${merchantId}`);
-      return this.insertKey(em.getRepository(ApiKey), merchantId, scopes);
-    });
+    const { key, issued } = newKey(merchantId, scopes);
+    if ((await this.keys.insertKey(key)) === 'no-merchant')
+      throw new NotFoundException(`No merchant ${merchantId}`);
+    return issued;
   }
 
   async listKeys(merchantId: string): Promise<KeySummary[]> {
-    const keys = await this.db.read((em) =>
-      em.find(ApiKey, { where: { merchant_id: merchantId }, order: { created_at: 'ASC' } }),
-    );
+    const keys = await this.keys.listKeys(merchantId);
     return keys.map((k) => ({
       client_key: k.client_key,
       scopes: k.scopes.split(' '),
@@ -175,11 +177,7 @@ export class AuthService {
    * instances, or the service when the CLI revokes) within API_KEY_CACHE_TTL_MS. False if no such key.
    */
   async revokeKey(clientKey: string): Promise<boolean> {
-    const key = await this.db.transaction(async (em) => {
-      const found = await em.findOne(ApiKey, { where: { client_key: clientKey } });
-      if (found && !found.revoked_at) await em.update(ApiKey, { id: found.id }, { revoked_at: new Date() });
-      return found;
-    });
+    const key = await this.keys.revoke(clientKey, new Date());
     if (!key) return false;
     // After the commit: a check that reads the key from now on sees it revoked (one that read it
     // just before may keep it, for the TTL at most).
@@ -188,30 +186,30 @@ export class AuthService {
   }
 
   async hasAnyMerchant(): Promise<boolean> {
-    return (await this.db.read((em) => em.count(Merchant))) > 0;
+    return this.keys.hasAnyMerchant();
   }
+}
 
-  private async insertKey(
-    repo: { insert(k: ApiKey): Promise<unknown> },
-    merchantId: string,
-    scopes: string[],
-  ): Promise<IssuedKey> {
-    const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-    if (unknown.length || scopes.length === 0) {
-      throw new BadRequestException(`Unknown scope ${unknown.join(', ')}; scopes are: ${SCOPES.join(', ')}`);
-    }
-    const unique = [...new Set(scopes)];
-    const clientKey = `ck_${randomBytes(12).toString('hex')}`;
-    const clientSecret = `sk_${randomBytes(32).toString('base64url')}`;
-    await repo.insert({
-      id: randomUUID(),
-      merchant_id: merchantId,
-      client_key: clientKey,
-      secret_hash: hashSecret(clientSecret),
-      scopes: unique.join(' '),
-      created_at: new Date(),
-      revoked_at: null,
-    });
-    return { merchant_id: merchantId, client_key: clientKey, client_secret: clientSecret, scopes: unique };
+/** A new key with random credentials; the secret is kept only as its hash. */
+function newKey(merchantId: string, scopes: string[]): { key: ApiKey; issued: IssuedKey } {
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length || scopes.length === 0) {
+    throw new BadRequestException(`Unknown scope ${unknown.join(', ')}; scopes are: ${SCOPES.join(', ')}`);
   }
+  const unique = [...new Set(scopes)];
+  const clientKey = `ck_${randomBytes(12).toString('hex')}`;
+  const clientSecret = `sk_${randomBytes(32).toString('base64url')}`;
+  const key: ApiKey = {
+    id: randomUUID(),
+    merchant_id: merchantId,
+    client_key: clientKey,
+    secret_hash: hashSecret(clientSecret),
+    scopes: unique.join(' '),
+    created_at: new Date(),
+    revoked_at: null,
+  };
+  return {
+    key,
+    issued: { merchant_id: merchantId, client_key: clientKey, client_secret: clientSecret, scopes: unique },
+  };
 }

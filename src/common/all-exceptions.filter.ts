@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable, uniqueViolation, valueTooLong } from '../database/db-errors';
 import { errorBody } from './http-pipeline';
-import type { AppRequest } from './request-context';
+import type { AppRequest } from './app-request';
 
 export interface ErrorResponse {
   status: number;

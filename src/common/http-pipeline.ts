@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import type { MetricsService } from '../metrics/metrics.service';
-import type { AppRequest } from './request-context';
+import type { AppRequest } from './app-request';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 

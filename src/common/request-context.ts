@@ -1,42 +1,21 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
+import type { SqlTransaction } from '../database/sql-transaction';
 
-/** What a request carries into the service: who is calling, and how to label the change it makes. */
+/**
+ * A step run inside a write's transaction, after the change and its audit entries and before the
+ * COMMIT, with what the write returns: whatever it adds commits with the change or not at all.
+ * The idempotency layer stores the response a retry replays this way.
+ */
+export type BeforeCommit = (tx: SqlTransaction, result: unknown) => Promise<void>;
+
+/**
+ * What a request carries into the services: who is calling, how to label the change it makes,
+ * and what the caller's own layer adds to the change's transaction. Free of HTTP: the CLI and
+ * the tests build one just as the HTTP layer does (app-request.ts).
+ */
 export interface RequestContext {
   principal: Principal;
   requestId: string;
   idempotencyKey: string | null;
-  /** Set when this request owns an idempotency key: its response is stored with the change. */
-  idempotency: IdempotentWrite | null;
+  beforeCommit: BeforeCommit | null;
 }
-
-/**
- * A request that claimed an idempotency key. The write stores its response in the change's own
- * transaction (`stored` then turns true), so a change is never committed without the response a
- * retry must replay.
- */
-export interface IdempotentWrite {
-  merchantId: string;
-  key: string;
-  /** The status the route answers with on success (200, or 201 for a v0 create). */
-  successStatus: number;
-  stored: boolean;
-}
-
-export interface AppRequest extends FastifyRequest {
-  principal?: Principal;
-  idempotency?: IdempotentWrite;
-}
-
-export const Ctx = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestContext => {
-  const req = ctx.switchToHttp().getRequest<AppRequest>();
-  if (!req.principal) throw new Error('Ctx used on a route without authentication');
-  const key = req.headers['idempotency-key'];
-  return {
-    principal: req.principal,
-    requestId: req.id,
-    idempotencyKey: typeof key === 'string' ? key : null,
-    idempotency: req.idempotency ?? null,
-  };
-});

@@ -1,8 +1,6 @@
 import {
   canonicalJson,
   countryCodeProblem,
-  CUSTOMER_DEFAULTS,
-  CustomerWritable,
   diff,
   emailKey,
   gravatar,
@@ -12,9 +10,9 @@ import {
   missingAddressComponents,
   normalizePatch,
   satisfiesIdentityRule,
-  WRITABLE_FIELDS,
   writableOf,
 } from './customer-rules';
+import { CUSTOMER_DEFAULTS, CustomerWritable, WRITABLE_FIELDS } from './customer-fields';
 import type { Customer } from './customer.entity';
 
 /** A stored customer with every writable field set, so "kept" and "cleared" are both visible. */

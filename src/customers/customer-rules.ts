@@ -1,80 +1,13 @@
 /**
- * The write rules of the customer (contract §3), as pure functions shared by both API surfaces.
+ * The write rules of the customer (docs/behaviour.md, "The customer"), as pure functions shared
+ * by both API surfaces.
  * Field names are the stored (Stax) names; the v0 surface translates its names before calling in.
  */
 import { createHash } from 'node:crypto';
 import countries from 'i18n-iso-countries';
 import type { FieldChanges } from '../audit/audit-entry.entity';
-import type { Customer, CustomerStatus, CustomerType } from './customer.entity';
-
-/** Fields a client may write. Everything else on a customer is read-only. */
-export interface CustomerWritable {
-  firstname: string | null;
-  lastname: string | null;
-  company: string | null;
-  email: string | null;
-  cc_emails: string[] | null;
-  cc_sms: string[] | null;
-  phone: string | null;
-  address_1: string | null;
-  address_2: string | null;
-  address_city: string | null;
-  address_state: string | null;
-  address_zip: string | null;
-  address_country: string | null;
-  notes: string | null;
-  reference: string | null;
-  options: Record<string, unknown> | null;
-  allow_invoice_credit_card_payments: boolean;
-  customer_type: CustomerType;
-  status: CustomerStatus;
-}
-
-export type CustomerPatch = Partial<CustomerWritable>;
-
-export const WRITABLE_FIELDS: (keyof CustomerWritable)[] = [
-  'firstname',
-  'lastname',
-  'company',
-  'email',
-  'cc_emails',
-  'cc_sms',
-  'phone',
-  'address_1',
-  'address_2',
-  'address_city',
-  'address_state',
-  'address_zip',
-  'address_country',
-  'notes',
-  'reference',
-  'options',
-  'allow_invoice_credit_card_payments',
-  'customer_type',
-  'status',
-];
-
-export const CUSTOMER_DEFAULTS: CustomerWritable = {
-  firstname: null,
-  lastname: null,
-  company: null,
-  email: null,
-  cc_emails: null,
-  cc_sms: null,
-  phone: null,
-  address_1: null,
-  address_2: null,
-  address_city: null,
-  address_state: null,
-  address_zip: null,
-  address_country: null,
-  notes: null,
-  reference: null,
-  options: null,
-  allow_invoice_credit_card_payments: true,
-  customer_type: 'Individual',
-  status: 'ACTIVE',
-};
+import type { Customer } from './customer.entity';
+import { CustomerPatch, CustomerWritable, WRITABLE_FIELDS } from './customer-fields';
 
 export const IDENTITY_RULE_MESSAGE =
   'Customer requires at least one of firstname, lastname, email or company';
@@ -140,10 +73,10 @@ export function normalizePatch(patch: CustomerPatch): CustomerPatch {
   return out;
 }
 
-export function writableOf(c: Customer | CustomerWritable): CustomerWritable {
-  const out = {} as Record<string, unknown>;
-  for (const k of WRITABLE_FIELDS) out[k] = (c as unknown as Record<string, unknown>)[k];
-  return out as unknown as CustomerWritable;
+export function writableOf(c: CustomerWritable): CustomerWritable {
+  const out: Partial<Record<keyof CustomerWritable, unknown>> = {};
+  for (const k of WRITABLE_FIELDS) out[k] = c[k];
+  return out as CustomerWritable;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -179,4 +112,9 @@ export function satisfiesIdentityRule(
 /** Get-then-merge: the stored customer with only the patch's fields replaced. */
 export function merge(current: CustomerWritable, patch: CustomerPatch): CustomerWritable {
   return { ...current, ...normalizePatch(patch) };
+}
+
+/** Strong validator of a customer's version: the ETag of every response and what If-Match names. */
+export function versionTag(c: Pick<Customer, 'version'>): string {
+  return `"${c.version}"`;
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { columnWidth, CUSTOMER_FIELDS } from './customer-fields';
 
 export const CUSTOMER_TYPES = [
   'Individual',
@@ -27,16 +28,16 @@ export class Customer {
   @Column({ type: 'varchar', length: 36 })
   merchant_id!: string;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('firstname'), nullable: true })
   firstname!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('lastname'), nullable: true })
   lastname!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('company'), nullable: true })
   company!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('email'), nullable: true })
   email!: string | null;
 
   /**
@@ -53,43 +54,47 @@ export class Customer {
   @Column({ type: 'simple-json', nullable: true })
   cc_sms!: string[] | null;
 
-  @Column({ type: 'varchar', length: 20, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('phone'), nullable: true })
   phone!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('address_1'), nullable: true })
   address_1!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('address_2'), nullable: true })
   address_2!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('address_city'), nullable: true })
   address_city!: string | null;
 
-  @Column({ type: 'varchar', length: 64, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('address_state'), nullable: true })
   address_state!: string | null;
 
-  @Column({ type: 'varchar', length: 16, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('address_zip'), nullable: true })
   address_zip!: string | null;
 
-  @Column({ type: 'varchar', length: 3, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('address_country'), nullable: true })
   address_country!: string | null;
 
   @Column({ type: 'text', nullable: true })
   notes!: string | null;
 
-  @Column({ type: 'varchar', length: 255, nullable: true })
+  @Column({ type: 'varchar', length: columnWidth('reference'), nullable: true })
   reference!: string | null;
 
   @Column({ type: 'simple-json', nullable: true })
   options!: Record<string, unknown> | null;
 
-  @Column({ type: 'boolean', default: true })
+  @Column({ type: 'boolean', default: CUSTOMER_FIELDS.allow_invoice_credit_card_payments.default })
   allow_invoice_credit_card_payments!: boolean;
 
-  @Column({ type: 'varchar', length: 32, default: 'Individual' })
+  @Column({
+    type: 'varchar',
+    length: columnWidth('customer_type'),
+    default: CUSTOMER_FIELDS.customer_type.default,
+  })
   customer_type!: CustomerType;
 
-  @Column({ type: 'varchar', length: 16, default: 'ACTIVE' })
+  @Column({ type: 'varchar', length: columnWidth('status'), default: CUSTOMER_FIELDS.status.default })
   status!: CustomerStatus;
 
   @Column({ type: 'decimal', precision: 12, scale: 2, default: 0, transformer: decimalToNumber })

@@ -1,7 +1,6 @@
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import type { Customer } from './customer.entity';
 import {
-  etagOf,
   STAX_READ_ONLY_FIELDS,
   staxTimestamp,
   toStaxAuditEntry,
@@ -9,6 +8,7 @@ import {
   toV0AuditEntry,
   toV0Customer,
 } from './customer.views';
+import { versionTag } from './customer-rules';
 
 const ID = '0b6b2a3e-5d8f-4c1a-9a57-2f7c3f1d9e10';
 const MERCHANT = 'c9f5d2a1-1111-4222-8333-444455556666';
@@ -213,12 +213,12 @@ describe('toStaxAuditEntry', () => {
   });
 });
 
-describe('etagOf', () => {
+describe('versionTag (the ETag)', () => {
   it('is a strong, quoted ETag on the row version', () => {
-    expect(etagOf(customer({ version: 3 }))).toBe('"3"');
+    expect(versionTag(customer({ version: 3 }))).toBe('"3"');
   });
 
   it('changes when the version changes', () => {
-    expect(etagOf(customer({ version: 4 }))).not.toBe(etagOf(customer({ version: 3 })));
+    expect(versionTag(customer({ version: 4 }))).not.toBe(versionTag(customer({ version: 3 })));
   });
 });

@@ -1,6 +1,7 @@
 /** Explicit mapping from the stored customer to each surface's response shape. */
 import type { AuditEntry, FieldChanges } from '../audit/audit-entry.entity';
 import type { Customer } from './customer.entity';
+import { STORED_TO_V0 } from './customer-fields';
 import { gravatar, missingAddressComponents } from './customer-rules';
 
 /** Stax timestamps: `2024-03-22 14:15:30`, UTC. */
@@ -70,15 +71,9 @@ export function toV0Customer(c: Customer) {
 
 export type V0Customer = ReturnType<typeof toV0Customer>;
 
-/** The v0 surface names four fields differently; its audit entries speak its own names. */
-const V0_FIELD_NAMES: Record<string, string> = {
-  firstname: 'first_name',
-  lastname: 'last_name',
-  phone: 'phone_number',
-};
-
-function renameChanges(changes: FieldChanges, names: Record<string, string>): FieldChanges {
-  return Object.fromEntries(Object.entries(changes).map(([k, v]) => [names[k] ?? k, v]));
+/** The v0 surface names some fields differently; its audit entries speak its own names. */
+function v0Changes(changes: FieldChanges): FieldChanges {
+  return Object.fromEntries(Object.entries(changes).map(([k, v]) => [STORED_TO_V0[k] ?? k, v]));
 }
 
 export function toStaxAuditEntry(e: AuditEntry) {
@@ -99,15 +94,10 @@ export function toV0AuditEntry(e: AuditEntry) {
     id: e.id,
     customer_id: e.customer_id,
     action: e.action,
-    changes: renameChanges(e.changes, V0_FIELD_NAMES),
+    changes: v0Changes(e.changes),
     actor: e.actor,
     request_id: e.request_id,
     idempotency_key: e.idempotency_key,
     createdAt: e.created_at.toISOString(),
   };
-}
-
-/** Strong ETag on the row version: changes with every committed change. */
-export function etagOf(c: Customer): string {
-  return `"${c.version}"`;
 }

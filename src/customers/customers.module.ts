@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
-import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { StaxCustomersController } from './stax-customers.controller';
 import { V0CustomersController } from './v0-customers.controller';
 
 @Module({
-  imports: [AuditModule, IdempotencyModule],
+  imports: [AuditModule],
   controllers: [StaxCustomersController, V0CustomersController],
   providers: [CustomersService, CustomersRepository],
   exports: [CustomersService],

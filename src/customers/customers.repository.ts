@@ -1,17 +1,51 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, SelectQueryBuilder } from 'typeorm';
-import { DatabaseService, SqlTransaction } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
+import type { SqlTransaction } from '../database/sql-transaction';
 import { Customer } from './customer.entity';
 
+/** Columns a search may match text in. */
+export type SearchColumn =
+  | 'id'
+  | 'firstname'
+  | 'lastname'
+  | 'company'
+  | 'email'
+  | 'phone'
+  | 'address_1'
+  | 'address_2'
+  | 'address_city'
+  | 'address_state'
+  | 'address_zip'
+  | 'notes'
+  | 'reference';
+
+/** Columns a list may be sorted on (then by id, for a stable order). */
+export type SortColumn =
+  | 'firstname'
+  | 'lastname'
+  | 'email'
+  | 'company'
+  | 'address_1'
+  | 'address_city'
+  | 'address_state'
+  | 'reference'
+  | 'created_at'
+  | 'updated_at';
+
+/**
+ * A search of one merchant's customers. Column names are typed as unions, never `string`: they
+ * become SQL identifiers (checked once more against the entity's columns), and only values travel
+ * as parameters.
+ */
 export interface CustomerSearch {
-  /** Field → substring, each matched case-insensitively, all ANDed. */
-  filters: Record<string, string>;
-  /** Each entry must match (substring) at least one of its fields: Stax keywords[], v0 name. */
-  anyOf: { fields: string[]; text: string }[];
-  /** Field → exact value. */
-  equals: Record<string, string>;
-  sort: string;
+  /** Column → substring, each matched case-insensitively, all ANDed. */
+  contains: { column: SearchColumn; text: string }[];
+  /** Each entry must match (substring) at least one of its columns: Stax keywords[], v0 name. */
+  anyContains: { columns: readonly SearchColumn[]; text: string }[];
+  /** Exact status. */
+  status?: Customer['status'];
+  sort: SortColumn;
   order: 'ASC' | 'DESC';
   trashed: 'without' | 'with' | 'only';
   skip: number;
@@ -26,13 +60,10 @@ function likePattern(text: string): string {
   return '%' + text.replace(/[!%_]/g, (ch) => '!' + ch) + '%';
 }
 
-/**
- * All SQL about customers. Every query is scoped by merchant_id first. Field names in searches
- * come from the DTOs' whitelists, never from raw client input.
- */
+/** All SQL about customers (table `customers`). Every statement is scoped by merchant_id first. */
 @Injectable()
 export class CustomersRepository {
-  private plain?: { rows: EntityRows<Customer>; selectOne: string; where: string };
+  private built?: { rows: EntityRows<Customer>; selectOne: string; where: string };
 
   constructor(private readonly db: DatabaseService) {}
 
@@ -41,18 +72,18 @@ export class CustomersRepository {
    * EntityRows. Built on first use: entity metadata exists once the data source is up.
    */
   private get sql() {
-    if (!this.plain) {
+    if (!this.built) {
       const rows = new EntityRows(this.db.dataSource, Customer);
       const where = `${rows.column('merchant_id')} = ? AND ${rows.column('id')} = ?`;
-      this.plain = { rows, where, selectOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where}` };
+      this.built = { rows, where, selectOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where}` };
     }
-    return this.plain;
+    return this.built;
   }
 
   /** Reads a customer and, on MySQL, locks its row until the transaction ends. */
   async findForUpdate(tx: SqlTransaction, merchantId: string, id: string): Promise<Customer | null> {
     const { rows, selectOne } = this.sql;
-    const found = await tx.query(this.db.locksRows ? `${selectOne} FOR UPDATE` : selectOne, [merchantId, id]);
+    const found = await tx.query(selectOne + this.db.dialect.forUpdate, [merchantId, id]);
     return found.length > 0 ? rows.hydrate(found[0]) : null;
   }
 
@@ -80,50 +111,47 @@ export class CustomersRepository {
     tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
   }
 
+  /** One page of the search and the number of all matches. */
   async search(merchantId: string, s: CustomerSearch): Promise<{ rows: Customer[]; total: number }> {
-    return this.db.read(async (em) => {
-      const qb = em.createQueryBuilder(Customer, 'c').where('c.merchant_id = :merchantId', { merchantId });
-      if (s.trashed === 'without') qb.andWhere('c.deleted_at IS NULL');
-      if (s.trashed === 'only') qb.andWhere('c.deleted_at IS NOT NULL');
-      this.applyFilters(qb, s);
-      const [rows, total] = await qb
-        .orderBy(`c.${s.sort}`, s.order)
-        .addOrderBy('c.id', s.order)
-        .skip(s.skip)
-        .take(s.take)
-        .getManyAndCount();
-      return { rows, total };
-    });
+    const { rows } = this.sql;
+    const where = this.searchWhere(merchantId, s);
+    const order = `${rows.column(s.sort)} ${s.order}, ${rows.column('id')} ${s.order}`;
+    const [found, counted] = await Promise.all([
+      this.db.query(
+        `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        [...where.params, s.take, s.skip],
+      ),
+      this.db.query<{ n: number | string }[]>(
+        `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${where.sql}`,
+        where.params,
+      ),
+    ]);
+    return { rows: found.map((r) => rows.hydrate(r)), total: Number(counted[0].n) };
   }
 
-  /**
-   * Case-insensitive substring test. On MySQL the lower-cased text is compared byte for byte: its
-   * utf8mb4_unicode_ci collation would also fold accents (zoe would find Zoë) where SQLite does not,
-   * and a search must mean the same on both databases.
-   */
-  private contains(field: string, param: string): string {
-    const collate = this.db.isSqlite ? '' : ' COLLATE utf8mb4_bin';
-    return `LOWER(c.${field}) LIKE LOWER(:${param})${collate} ESCAPE '!'`;
+  private searchWhere(merchantId: string, s: CustomerSearch): { sql: string; params: unknown[] } {
+    const { rows } = this.sql;
+    const parts = [`${rows.column('merchant_id')} = ?`];
+    const params: unknown[] = [merchantId];
+    if (s.trashed === 'without') parts.push(`${rows.column('deleted_at')} IS NULL`);
+    if (s.trashed === 'only') parts.push(`${rows.column('deleted_at')} IS NOT NULL`);
+    for (const { column, text } of s.contains) {
+      parts.push(this.contains(column));
+      params.push(likePattern(text));
+    }
+    for (const { columns, text } of s.anyContains) {
+      parts.push(`(${columns.map((c) => this.contains(c)).join(' OR ')})`);
+      for (let i = 0; i < columns.length; i++) params.push(likePattern(text));
+    }
+    if (s.status !== undefined) {
+      parts.push(`${rows.column('status')} = ?`);
+      params.push(s.status);
+    }
+    return { sql: parts.join(' AND '), params };
   }
 
-  private applyFilters(qb: SelectQueryBuilder<Customer>, s: CustomerSearch): void {
-    let n = 0;
-    for (const [field, text] of Object.entries(s.filters)) {
-      const p = `p${n++}`;
-      qb.andWhere(this.contains(field, p), { [p]: likePattern(text) });
-    }
-    for (const { fields, text } of s.anyOf) {
-      const p = `p${n++}`;
-      qb.andWhere(
-        new Brackets((or) => {
-          for (const field of fields) or.orWhere(this.contains(field, p));
-        }),
-        { [p]: likePattern(text) },
-      );
-    }
-    for (const [field, value] of Object.entries(s.equals)) {
-      const p = `p${n++}`;
-      qb.andWhere(`c.${field} = :${p}`, { [p]: value });
-    }
+  /** Case-insensitive substring test of one column against a `?` LIKE pattern. */
+  private contains(column: SearchColumn): string {
+    return `LOWER(${this.sql.rows.column(column)}) LIKE ${this.db.dialect.binary('LOWER(?)')} ESCAPE '!'`;
   }
 }

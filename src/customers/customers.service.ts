@@ -8,41 +8,40 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import type { AuditAction, AuditEntry, FieldChanges } from '../audit/audit-entry.entity';
-import { AuditService } from '../audit/audit.service';
+import type { AuditEntry } from '../audit/audit-entry.entity';
+import { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../common/request-context';
-import { DatabaseService, SqlTransaction } from '../database/database.service';
+import { DatabaseService } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
-import { IdempotencyService } from '../idempotency/idempotency.service';
+import type { SqlTransaction } from '../database/sql-transaction';
 import { Customer } from './customer.entity';
+import { CUSTOMER_DEFAULTS, CustomerPatch, CustomerWritable } from './customer-fields';
 import {
-  CUSTOMER_DEFAULTS,
-  CustomerPatch,
-  CustomerWritable,
   diff,
   emailKey,
   IDENTITY_RULE_MESSAGE,
   merge,
   satisfiesIdentityRule,
+  versionTag,
   writableOf,
 } from './customer-rules';
 import { CustomerSearch, CustomersRepository } from './customers.repository';
-import { etagOf } from './customer.views';
-
-/** How a surface shows a customer: the body of its response, which an idempotent retry replays. */
-export type CustomerView = (c: Customer) => unknown;
 
 export interface WriteOptions {
   /** Enforce the Stax identity rule (at least one of firstname, lastname, email, company). */
   identityRule: boolean;
-  /** If-Match header value: the write happens only if it matches the customer's current ETag. */
+  /** If-Match header value: the write happens only if it matches the customer's current version. */
   ifMatch?: string;
-  view: CustomerView;
 }
 
 export interface LifecycleOptions {
   ifMatch?: string;
-  view: CustomerView;
+}
+
+/** What one write did: the customer as it now is, and the audit entries that record the change (none when nothing changed). */
+interface Written {
+  customer: Customer;
+  audit: AuditRecord[];
 }
 
 export const CUSTOMER_NOT_FOUND = 'Customer not found';
@@ -51,8 +50,9 @@ export const EMAIL_TAKEN = 'A customer with this email already exists';
 const MAX_DEADLOCK_RETRIES = 3;
 
 /**
- * The customer rules of the contract, once, for both surfaces: create, get-then-merge update,
- * soft delete and restore, each with its audit entries in the same transaction.
+ * The customer rules (docs/behaviour.md), once, for both surfaces: create, get-then-merge update,
+ * soft delete and restore. Each write is one transaction holding the change, its audit entries
+ * and the request's before-commit step (RequestContext.beforeCommit).
  */
 @Injectable()
 export class CustomersService {
@@ -60,31 +60,28 @@ export class CustomersService {
     private readonly db: DatabaseService,
     private readonly customers: CustomersRepository,
     private readonly audit: AuditService,
-    private readonly idempotency: IdempotencyService,
   ) {}
 
   async create(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
     const fields = merge(CUSTOMER_DEFAULTS, patch);
     if (opts.identityRule && !satisfiesIdentityRule(fields))
       throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
-    const now = new Date();
-    const customer: Customer = {
-      ...fields,
-      id: randomUUID(),
-      merchant_id: ctx.principal.merchantId,
-      email_key: emailKey(fields.email, false),
-      last_spent: 0,
-      last_purchase_date: null,
-      version: 1,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    };
-    const created = diff(CUSTOMER_DEFAULTS, fields);
-    return this.write(ctx, opts.view, async (tx) => {
+    return this.write(ctx, async (tx) => {
+      const now = new Date();
+      const customer: Customer = {
+        ...fields,
+        id: randomUUID(),
+        merchant_id: ctx.principal.merchantId,
+        email_key: emailKey(fields.email, false),
+        last_spent: 0,
+        last_purchase_date: null,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      };
       this.customers.insert(tx, customer);
-      this.audit.record(tx, ctx, customer.id, [{ action: 'customer.created', changes: created }], now);
-      return customer;
+      return { customer, audit: [{ action: 'customer.created', changes: diff(CUSTOMER_DEFAULTS, fields) }] };
     });
   }
 
@@ -105,12 +102,12 @@ export class CustomersService {
    * the row lock, so none loses another's fields.
    */
   async update(ctx: RequestContext, id: string, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
-    return this.write(ctx, opts.view, async (tx) => {
+    return this.write(ctx, async (tx) => {
       const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
       const before = writableOf(current);
       const after = merge(before, patch);
       const changes = diff(before, after);
-      if (Object.keys(changes).length === 0) return current;
+      if (Object.keys(changes).length === 0) return { customer: current, audit: [] };
       if (opts.identityRule && !satisfiesIdentityRule(after))
         throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
       this.checkStatusChange(ctx, before, after);
@@ -123,40 +120,35 @@ export class CustomersService {
         updated_at: now,
       };
       this.customers.update(tx, ctx.principal.merchantId, id, values);
-      const entries: { action: AuditAction; changes: FieldChanges }[] = [
-        { action: 'customer.updated', changes },
-      ];
+      const audit: AuditRecord[] = [{ action: 'customer.updated', changes }];
       if (changes.status)
-        entries.push({ action: 'customer.status_changed', changes: { status: changes.status } });
-      this.audit.record(tx, ctx, id, entries, now);
-      return { ...current, ...values };
+        audit.push({ action: 'customer.status_changed', changes: { status: changes.status } });
+      return { customer: { ...current, ...values }, audit };
     });
   }
 
   async remove(ctx: RequestContext, id: string, opts: LifecycleOptions): Promise<Customer> {
-    return this.write(ctx, opts.view, async (tx) => {
+    return this.write(ctx, async (tx) => {
       const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
       const now = new Date();
       const values = { deleted_at: now, email_key: null, version: current.version + 1, updated_at: now };
       this.customers.update(tx, ctx.principal.merchantId, id, values);
-      this.audit.record(
-        tx,
-        ctx,
-        id,
-        [{ action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } }],
-        now,
-      );
-      return { ...current, ...values };
+      return {
+        customer: { ...current, ...values },
+        audit: [
+          { action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } },
+        ],
+      };
     });
   }
 
   /** Brings a soft-deleted customer back; 409 if its email now belongs to another live customer. */
   async restore(ctx: RequestContext, id: string, opts: LifecycleOptions): Promise<Customer> {
-    return this.write(ctx, opts.view, async (tx) => {
+    return this.write(ctx, async (tx) => {
       const current = await this.customers.findForUpdate(tx, ctx.principal.merchantId, id);
       if (!current) throw new NotFoundException(CUSTOMER_NOT_FOUND);
       checkIfMatch(current, opts.ifMatch);
-      if (!current.deleted_at) return current;
+      if (!current.deleted_at) return { customer: current, audit: [] };
       const now = new Date();
       const values = {
         deleted_at: null,
@@ -165,19 +157,11 @@ export class CustomersService {
         updated_at: now,
       };
       this.customers.update(tx, ctx.principal.merchantId, id, values);
-      this.audit.record(
-        tx,
-        ctx,
-        id,
-        [
-          {
-            action: 'customer.restored',
-            changes: { deleted_at: { from: current.deleted_at.toISOString(), to: null } },
-          },
-        ],
-        now,
-      );
-      return { ...current, ...values };
+      const restored = { deleted_at: { from: current.deleted_at.toISOString(), to: null } };
+      return {
+        customer: { ...current, ...values },
+        audit: [{ action: 'customer.restored', changes: restored }],
+      };
     });
   }
 
@@ -219,25 +203,20 @@ export class CustomersService {
   }
 
   /**
-   * Runs one transaction: with an idempotency key, the response (the surface's view of the
-   * result) is stored in it too. A unique-email violation becomes 409, and a MySQL deadlock (the
-   * database rolled everything back) is simply run again.
+   * Runs one write in one transaction: the change, its audit entries, then the request's
+   * before-commit step, all committed together or not at all. A unique-email violation becomes
+   * 409, and a MySQL deadlock (the database rolled everything back) is simply run again.
    */
-  private async write(
-    ctx: RequestContext,
-    view: CustomerView,
-    fn: (tx: SqlTransaction) => Promise<Customer>,
-  ): Promise<Customer> {
+  private async write(ctx: RequestContext, fn: (tx: SqlTransaction) => Promise<Written>): Promise<Customer> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.db.sqlTransaction(async (tx) => {
-          const customer = await fn(tx);
-          if (ctx.idempotency)
-            this.idempotency.storeWith(tx, ctx.idempotency, view(customer), etagOf(customer));
+        return await this.db.transaction(async (tx) => {
+          const { customer, audit } = await fn(tx);
+          // Entries are dated as the change: its updated_at (created_at for a new customer).
+          this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
+          await ctx.beforeCommit?.(tx, customer);
           return customer;
         });
-        if (ctx.idempotency) ctx.idempotency.stored = true;
-        return result;
       } catch (err) {
         if (uniqueViolation(err) === 'uq_customers_merchant_email') throw new ConflictException(EMAIL_TAKEN);
         if (isDeadlock(err) && attempt < MAX_DEADLOCK_RETRIES) continue;
@@ -250,7 +229,7 @@ export class CustomersService {
 function checkIfMatch(c: Customer, ifMatch?: string): void {
   if (ifMatch === undefined) return;
   const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!tags.includes('*') && !tags.includes(etagOf(c))) {
+  if (!tags.includes('*') && !tags.includes(versionTag(c))) {
     throw new HttpException(
       'The customer has changed since you read it (If-Match does not match)',
       HttpStatus.PRECONDITION_FAILED,

@@ -15,12 +15,15 @@ import {
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Ctx, RequestContext } from '../common/request-context';
+import { Ctx } from '../common/app-request';
+import { PresentWith } from '../common/presenter';
+import type { RequestContext } from '../common/request-context';
 import { laravelPage } from '../common/laravel-page';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer } from './customer.entity';
-import { CustomerPatch, WRITABLE_FIELDS } from './customer-rules';
-import { etagOf, toStaxAuditEntry, toStaxCustomer } from './customer.views';
+import { CustomerPatch, STAX_WRITABLE_FIELDS } from './customer-fields';
+import { versionTag } from './customer-rules';
+import { toStaxAuditEntry, toStaxCustomer } from './customer.views';
 import {
   ApiCustomerId,
   ApiErrors,
@@ -43,25 +46,30 @@ import { StaxCustomerBody } from './dto/stax-customer.dto';
 import { STAX_FILTER_FIELDS, STAX_KEYWORD_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
 
-/** The Stax fields a client can write (all but the v0-only ones); the rest of a body is read-only. */
-const STAX_WRITABLE = WRITABLE_FIELDS.filter((f) => f !== 'customer_type' && f !== 'status');
-
+/** The fields of a body that change the customer; the rest of a body is read-only. */
 function staxPatch(body: StaxCustomerBody): CustomerPatch {
   const patch: Record<string, unknown> = {};
-  for (const k of STAX_WRITABLE) if (body[k] !== undefined) patch[k] = body[k];
+  for (const k of STAX_WRITABLE_FIELDS) if (body[k] !== undefined) patch[k] = body[k];
   return patch;
+}
+
+/** A customer as the Stax routes answer with it. */
+function present(c: Customer) {
+  return { body: toStaxCustomer(c), etag: versionTag(c) };
 }
 
 /** Stax (Fattmerchant) compatible routes. Thin: translation to and from CustomersService. */
 @ApiTags('Stax-compatible customers')
 @ApiKeyAuth()
+@PresentWith(present)
 @Controller('customer')
 export class StaxCustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   private send(res: FastifyReply, c: Customer) {
-    res.header('ETag', etagOf(c));
-    return toStaxCustomer(c);
+    const { body, etag } = present(c);
+    res.header('ETag', etag);
+    return body;
   }
 
   @Post()
@@ -79,10 +87,7 @@ export class StaxCustomersController {
     @Body() body: StaxCustomerBody,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(
-      res,
-      await this.customers.create(ctx, staxPatch(body), { identityRule: true, view: toStaxCustomer }),
-    );
+    return this.send(res, await this.customers.create(ctx, staxPatch(body), { identityRule: true }));
   }
 
   @Get()
@@ -96,13 +101,14 @@ export class StaxCustomersController {
   async list(@Ctx() ctx: RequestContext, @Query() q: StaxListQuery, @Req() req: FastifyRequest) {
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 50;
-    const filters: Record<string, string> = {};
-    for (const f of STAX_FILTER_FIELDS) if (q[f] !== undefined && q[f] !== '') filters[f] = q[f];
+    const contains = STAX_FILTER_FIELDS.flatMap((column) => {
+      const text = q[column];
+      return text !== undefined && text !== '' ? [{ column, text }] : [];
+    });
     const keywords = [...(q['keywords[]'] ?? []), ...(q.keywords ?? [])].filter((k) => k !== '');
     const { rows, total } = await this.customers.search(ctx, {
-      filters,
-      anyOf: keywords.map((text) => ({ fields: STAX_KEYWORD_FIELDS, text })),
-      equals: {},
+      contains,
+      anyContains: keywords.map((text) => ({ columns: STAX_KEYWORD_FIELDS, text })),
       sort: q.sort ?? 'created_at',
       order: q.order ?? 'DESC',
       trashed: q.trashed ?? 'without',
@@ -161,11 +167,7 @@ export class StaxCustomersController {
     }
     return this.send(
       res,
-      await this.customers.update(ctx, id, staxPatch(body), {
-        identityRule: true,
-        ifMatch,
-        view: toStaxCustomer,
-      }),
+      await this.customers.update(ctx, id, staxPatch(body), { identityRule: true, ifMatch }),
     );
   }
 
@@ -186,7 +188,7 @@ export class StaxCustomersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(res, await this.customers.remove(ctx, id, { ifMatch, view: toStaxCustomer }));
+    return this.send(res, await this.customers.remove(ctx, id, { ifMatch }));
   }
 
   @Put(':id/restore')
@@ -212,7 +214,7 @@ export class StaxCustomersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(res, await this.customers.restore(ctx, id, { ifMatch, view: toStaxCustomer }));
+    return this.send(res, await this.customers.restore(ctx, id, { ifMatch }));
   }
 
   @Get(':id/audit-log')

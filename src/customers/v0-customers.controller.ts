@@ -1,11 +1,14 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, RequestContext } from '../common/request-context';
+import { Ctx } from '../common/app-request';
+import { PresentWith } from '../common/presenter';
+import type { RequestContext } from '../common/request-context';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer } from './customer.entity';
-import type { CustomerPatch } from './customer-rules';
-import { etagOf, toV0AuditEntry, toV0Customer } from './customer.views';
+import { CustomerPatch, V0_TO_STORED } from './customer-fields';
+import { versionTag } from './customer-rules';
+import { toV0AuditEntry, toV0Customer } from './customer.views';
 import {
   ApiCustomerId,
   ApiErrors,
@@ -26,16 +29,7 @@ import { V0AuditList, V0CustomerList, V0CustomerView } from './dto/v0-customer.v
 import { V0CreateCustomerBody, V0UpdateCustomerBody } from './dto/v0-customer.dto';
 import { V0ListQuery, V0PageQuery } from './dto/v0-list-query.dto';
 
-/** v0 field name → stored (Stax) field name. */
-const V0_TO_STORED = {
-  first_name: 'firstname',
-  last_name: 'lastname',
-  email: 'email',
-  phone_number: 'phone',
-  customer_type: 'customer_type',
-  status: 'status',
-} as const;
-
+/** The body under the stored field names. */
 function v0Patch(body: V0UpdateCustomerBody): CustomerPatch {
   const patch: Record<string, unknown> = {};
   for (const [v0, stored] of Object.entries(V0_TO_STORED)) {
@@ -45,16 +39,23 @@ function v0Patch(body: V0UpdateCustomerBody): CustomerPatch {
   return patch;
 }
 
+/** A customer as the v0 routes answer with it. */
+function present(c: Customer) {
+  return { body: toV0Customer(c), etag: versionTag(c) };
+}
+
 /** Devdraft-style v0 routes. Thin: translation to and from CustomersService. */
 @ApiTags('v0 customers')
 @ApiKeyAuth()
+@PresentWith(present)
 @Controller('api/v0/customers')
 export class V0CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   private send(res: FastifyReply, c: Customer) {
-    res.header('ETag', etagOf(c));
-    return toV0Customer(c);
+    const { body, etag } = present(c);
+    res.header('ETag', etag);
+    return body;
   }
 
   @Post()
@@ -69,10 +70,7 @@ export class V0CustomersController {
     @Body() body: V0CreateCustomerBody,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.send(
-      res,
-      await this.customers.create(ctx, v0Patch(body), { identityRule: false, view: toV0Customer }),
-    );
+    return this.send(res, await this.customers.create(ctx, v0Patch(body), { identityRule: false }));
   }
 
   @Get()
@@ -83,9 +81,9 @@ export class V0CustomersController {
     const skip = q.skip ?? 0;
     const take = q.take ?? 10;
     const { rows, total } = await this.customers.search(ctx, {
-      filters: q.email ? { email: q.email } : {},
-      anyOf: q.name ? [{ fields: ['firstname', 'lastname'], text: q.name }] : [],
-      equals: q.status ? { status: q.status } : {},
+      contains: q.email ? [{ column: 'email', text: q.email }] : [],
+      anyContains: q.name ? [{ columns: ['firstname', 'lastname'], text: q.name }] : [],
+      status: q.status,
       sort: 'created_at',
       order: 'DESC',
       trashed: 'without',
@@ -137,11 +135,7 @@ export class V0CustomersController {
   ) {
     return this.send(
       res,
-      await this.customers.update(ctx, id, v0Patch(body), {
-        identityRule: false,
-        ifMatch,
-        view: toV0Customer,
-      }),
+      await this.customers.update(ctx, id, v0Patch(body), { identityRule: false, ifMatch }),
     );
   }
 

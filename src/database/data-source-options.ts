@@ -72,7 +72,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     // a measurable share of each request's CPU (bench/README.md), for errors we never show.
     trace: false,
     // Several statements per packet: a customer write sends its UPDATE, audit INSERT and COMMIT as
-    // one round trip (DatabaseService.sqlTransaction). Every value travels as a `?` parameter and
+    // one round trip (DatabaseService.transaction). Every value travels as a `?` parameter and
     // every identifier comes from entity metadata or a whitelist, never from a request.
     multipleStatements: true,
     // Fail fast instead of hanging when the server is away.

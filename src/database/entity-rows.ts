@@ -8,7 +8,7 @@ import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
  * as TypeORM's query builders would send and hydrate them — without building and parsing the
  * query anew on every request, which was a large share of each request's CPU time (see
  * bench/README.md). The SQL reads the same on MySQL and SQLite: `?` placeholders, identifiers
- * quoted by the driver.
+ * quoted by the driver. Used by the repositories only.
  */
 export class EntityRows<T extends ObjectLiteral> {
   private readonly metadata: EntityMetadata;
@@ -52,6 +52,11 @@ export class EntityRows<T extends ObjectLiteral> {
       sql: keys.map((k) => `${this.column(k)} = ?`).join(', '),
       params: keys.map((k) => this.value(k, values[k])),
     };
+  }
+
+  /** The given properties' values as the driver takes them, in the object's key order. */
+  values(values: Partial<T>): unknown[] {
+    return Object.keys(values).map((k) => this.value(k, values[k]));
   }
 
   /** One multi-row INSERT of the given properties (the same for every row). */

@@ -12,14 +12,15 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
-import type { AppRequest, IdempotentWrite } from '../common/request-context';
+import type { AppRequest } from '../common/app-request';
+import { PRESENTER, Presenter } from '../common/presenter';
 import { MetricsService } from '../metrics/metrics.service';
 import { fingerprint, IdempotencyService } from './idempotency.service';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
 
-/** Outcomes a retry must be able to run again: never stored (contract §7). */
+/** Outcomes a retry must be able to run again: never stored (README, "Idempotency keys"). */
 function storable(status: number): boolean {
   return status < 500 && status !== 400 && status !== 401 && status !== 429;
 }
@@ -29,6 +30,10 @@ function storable(status: number): boolean {
  * stored; a repeat within 24 hours gets that response back with `Idempotent-Replayed: true` and
  * runs nothing. Runs after authentication (keys are per merchant) and before validation, so a
  * body that fails validation releases the key instead of storing a 400.
+ *
+ * The owner's success is stored inside the write's own transaction, through the request's
+ * before-commit step and the route's presenter (see presenter.ts): the change and the response a
+ * retry replays commit together. Errors, and routes that make no change, are stored afterwards.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -48,9 +53,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const merchantId = req.principal.merchantId;
     const print = fingerprint(req.method, req.url.split('?')[0], req.body);
-    const successStatus =
+    const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (req.method === 'POST' ? 201 : 200);
+    const present = this.reflector.getAllAndOverride<Presenter | undefined>(PRESENTER, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
 
     return from(this.idempotency.claim(merchantId, header, print)).pipe(
       mergeMap((claim) => {
@@ -66,46 +75,59 @@ export class IdempotencyInterceptor implements NestInterceptor {
           }
           case 'replay': {
             const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
-            if (claim.etag) headers.ETag = claim.etag;
+            if (claim.answer.etag) headers.ETag = claim.answer.etag;
             this.metrics.idempotencyReplays.inc();
-            throw new StoredResponse(claim.status, claim.body, headers);
+            throw new StoredResponse(claim.answer.status, claim.answer.body, headers);
           }
-          case 'owner': {
-            const write: IdempotentWrite = { merchantId, key: header, successStatus, stored: false };
-            req.idempotency = write;
-            return next.handle().pipe(
-              mergeMap(async (body: unknown) => {
-                // Customer writes stored the response in their own transaction; anything else
-                // stores it now.
-                if (!write.stored) {
-                  const etag = res.getHeader('ETag');
-                  await this.idempotency.complete(
-                    merchantId,
-                    header,
-                    successStatus,
-                    body,
-                    typeof etag === 'string' ? etag : null,
-                  );
-                }
-                return body;
-              }),
-              catchError(async (err: unknown) => {
-                const out = errorResponse(err, req.id);
-                try {
-                  if (storable(out.status)) {
-                    await this.idempotency.complete(merchantId, header, out.status, out.body, null);
-                  } else {
-                    await this.idempotency.release(merchantId, header);
-                  }
-                } catch {
-                  // The database is likely away too: the key's lease frees it later. The client
-                  // must see the original error, not this one.
-                }
-                throw err;
-              }),
-            );
-          }
+          case 'owner':
+            return this.runAsOwner(req, res, next, merchantId, header, status, present);
         }
+      }),
+    );
+  }
+
+  private runAsOwner(
+    req: AppRequest,
+    res: FastifyReply,
+    next: CallHandler,
+    merchantId: string,
+    key: string,
+    status: number,
+    present: Presenter | undefined,
+  ): Observable<unknown> {
+    let storedWithChange = false;
+    if (present) {
+      req.beforeCommit = async (tx, result) => {
+        const { body, etag } = present(result as never);
+        this.idempotency.storeIn(tx, merchantId, key, { status, body, etag });
+        storedWithChange = true;
+      };
+    }
+    return next.handle().pipe(
+      mergeMap(async (body: unknown) => {
+        if (!storedWithChange) {
+          const etag = res.getHeader('ETag');
+          await this.idempotency.store(merchantId, key, {
+            status,
+            body,
+            etag: typeof etag === 'string' ? etag : null,
+          });
+        }
+        return body;
+      }),
+      catchError(async (err: unknown) => {
+        const out = errorResponse(err, req.id);
+        try {
+          if (storable(out.status)) {
+            await this.idempotency.store(merchantId, key, { status: out.status, body: out.body, etag: null });
+          } else {
+            await this.idempotency.release(merchantId, key);
+          }
+        } catch {
+          // The database is likely away too: the key's lease frees it later. The client must see
+          // the original error, not this one.
+        }
+        throw err;
       }),
     );
   }

@@ -1,13 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { DataSource } from 'typeorm';
-
-interface Mysql2Pool {
-  _allConnections?: { length: number };
-  _freeConnections?: { length: number };
-  _connectionQueue?: { length: number };
-}
+import { DatabaseService } from '../database/database.service';
 
 /**
  * Prometheus metrics. Each application instance has its own registry, so several apps in one
@@ -39,22 +32,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(db: DatabaseService) {
     collectDefaultMetrics({ register: this.registry });
-    const pool = () => (dataSource.driver as unknown as { pool?: Mysql2Pool }).pool;
     new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (MySQL; SQLite has one embedded connection)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {
-        const p = pool();
-        const all = p?._allConnections?.length ?? (dataSource.isInitialized ? 1 : 0);
-        const free = p?._freeConnections?.length ?? 0;
-        this.set({ state: 'total' }, all);
-        this.set({ state: 'idle' }, free);
-        this.set({ state: 'in_use' }, p ? all - free : all);
-        this.set({ state: 'waiting' }, p?._connectionQueue?.length ?? 0);
+        const pool = db.dialect.poolStats(db.dataSource);
+        this.set({ state: 'total' }, pool.total);
+        this.set({ state: 'idle' }, pool.idle);
+        this.set({ state: 'in_use' }, pool.total - pool.idle);
+        this.set({ state: 'waiting' }, pool.waiting);
       },
     });
   }

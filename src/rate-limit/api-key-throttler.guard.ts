@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { PUBLIC_ROUTE } from '../auth/auth.decorators';
-import type { AppRequest } from '../common/request-context';
+import type { AppRequest } from '../common/app-request';
 
 /** Counts per API key (it runs after ApiKeyGuard); routes without a key are not limited. */
 @Injectable()

@@ -1,4 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import type { SearchColumn, SortColumn } from '../customers.repository';
 import { StaxPageQuery } from './stax-page-query.dto';
 import { toList } from './validators';
 import { Transform } from 'class-transformer';
@@ -15,7 +16,7 @@ export const STAX_SORT_FIELDS = [
   'reference',
   'created_at',
   'updated_at',
-] as const;
+] as const satisfies readonly SortColumn[];
 
 /** Each keywords[] entry must match one of these. */
 export const STAX_KEYWORD_FIELDS = [
@@ -27,7 +28,7 @@ export const STAX_KEYWORD_FIELDS = [
   'notes',
   'reference',
   'phone',
-];
+] as const satisfies readonly SearchColumn[];
 
 export const STAX_FILTER_FIELDS = [
   'firstname',
@@ -41,7 +42,7 @@ export const STAX_FILTER_FIELDS = [
   'address_state',
   'address_zip',
   'reference',
-] as const;
+] as const satisfies readonly SearchColumn[];
 
 // The example goes in the description, not `example`: Swagger UI pre-fills examples into "Try it
 // out", and eleven ANDed filters would make the first listing a newcomer runs come back empty.

@@ -1,0 +1,61 @@
+import type { DataSource } from 'typeorm';
+import type { DatabaseKind } from './data-source-options';
+
+/** Connections of the pool by state, for the `db_pool_connections` metric. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/**
+ * Every difference between MySQL/MariaDB and SQLite that SQL text or the driver shows, in one
+ * object. The rest of the code writes SQL that reads the same on both (`?` placeholders,
+ * identifiers quoted by the driver) and asks this object for the few pieces that differ. (How a
+ * transaction runs on each lives beside it, in sql-transaction.ts; which driver error means what,
+ * in db-errors.ts.)
+ */
+export interface Dialect {
+  readonly kind: DatabaseKind;
+  /**
+   * Appended to a SELECT whose rows the transaction will change: MySQL locks them until COMMIT;
+   * SQLite runs one write transaction at a time, so it needs (and has) no row locks.
+   */
+  readonly forUpdate: string;
+  /**
+   * Compares a text expression byte for byte. MySQL's utf8mb4_unicode_ci collation would also fold
+   * accents (zoe would find Zoë) where SQLite does not, and a search must mean the same on both.
+   */
+  binary(expr: string): string;
+  /** The connection pool's state; SQLite has one embedded connection. */
+  poolStats(dataSource: DataSource): PoolStats;
+}
+
+/** The private fields of a mysql2 pool that tell its state (mysql2 has no public API for it). */
+interface Mysql2PoolState {
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
+}
+
+export const MYSQL: Dialect = {
+  kind: 'mysql',
+  forUpdate: ' FOR UPDATE',
+  binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
+  poolStats(dataSource) {
+    const pool = (dataSource.driver as unknown as { pool?: Mysql2PoolState }).pool;
+    const total = pool?._allConnections?.length ?? 0;
+    return { total, idle: pool?._freeConnections?.length ?? 0, waiting: pool?._connectionQueue?.length ?? 0 };
+  },
+};
+
+export const SQLITE: Dialect = {
+  kind: 'sqlite',
+  forUpdate: '',
+  binary: (expr) => expr,
+  poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
+};
+
+export function dialectOf(dataSource: DataSource): Dialect {
+  return dataSource.options.type === 'better-sqlite3' ? SQLITE : MYSQL;
+}
