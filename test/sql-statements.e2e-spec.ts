@@ -1,0 +1,147 @@
+/**
+ * The SQL the repositories send, as text, per database: the per-request statements are built by
+ * hand (the plain-SQL fast path, see bench/README.md), so a change to any of them shows up here
+ * as a snapshot diff a reviewer reads. Runs on SQLite and on MySQL/MariaDB (E2E_DATABASE_URL);
+ * each database has its own snapshots. The statements' behaviour is tested by the other suites.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiKeysRepository } from '../src/auth/api-keys.repository';
+import { AuditRepository } from '../src/audit/audit.repository';
+import type { Customer } from '../src/customers/customer.entity';
+import { CustomersRepository } from '../src/customers/customers.repository';
+import { DatabaseService } from '../src/database/database.service';
+import type { SqlTransaction } from '../src/database/sql-transaction';
+import { IdempotencyRepository } from '../src/idempotency/idempotency.repository';
+import { startApp, TestApp } from './support/app';
+
+describe('SQL statements', () => {
+  let t: TestApp;
+  let db: DatabaseService;
+  let kind: string;
+
+  beforeAll(async () => {
+    t = await startApp();
+    db = t.app.get(DatabaseService);
+    kind = db.dialect.kind;
+  });
+
+  afterAll(() => t.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A transaction that records what it is given and runs nothing. */
+  function recorder(): { tx: SqlTransaction; statements: string[] } {
+    const statements: string[] = [];
+    const tx: SqlTransaction = {
+      query: <R>(sql: string) => {
+        statements.push(sql);
+        return Promise.resolve([] as R);
+      },
+      defer: (sql: string) => {
+        statements.push(`${sql} -- deferred`);
+      },
+    };
+    return { tx, statements };
+  }
+
+  /** The statements `fn` sends on its own (autocommit), run for real. */
+  async function sent(fn: () => Promise<unknown>): Promise<string[]> {
+    const spy = jest.spyOn(db, 'query');
+    await fn();
+    return spy.mock.calls.map((c) => c[0]);
+  }
+
+  const merchant = randomUUID();
+  const id = randomUUID();
+  const now = new Date();
+
+  it('customers: a write', async () => {
+    const customers = t.app.get(CustomersRepository);
+    const { tx, statements } = recorder();
+    await customers.findForUpdate(tx, merchant, id);
+    customers.update(tx, merchant, id, { firstname: 'A', email_key: null, version: 2, updated_at: now });
+    customers.insert(tx, { id, merchant_id: merchant } as Customer);
+    expect(statements).toMatchSnapshot(kind);
+  });
+
+  it('customers: reads and searches', async () => {
+    const customers = t.app.get(CustomersRepository);
+    const page = { sort: 'created_at', order: 'DESC', skip: 0, take: 50 } as const;
+    expect(
+      await sent(async () => {
+        await customers.findOne(merchant, id);
+        await customers.exists(merchant, id);
+        await customers.search(merchant, { ...page, contains: [], anyContains: [], trashed: 'without' });
+        await customers.search(merchant, {
+          contains: [{ column: 'lastname', text: 'smith' }],
+          anyContains: [{ columns: ['firstname', 'email'], text: 'jo' }],
+          status: 'ACTIVE',
+          sort: 'lastname',
+          order: 'ASC',
+          trashed: 'only',
+          skip: 50,
+          take: 50,
+        });
+      }),
+    ).toMatchSnapshot(kind);
+  });
+
+  it('audit entries', async () => {
+    const audit = t.app.get(AuditRepository);
+    const { tx, statements } = recorder();
+    const entry = {
+      id,
+      merchant_id: merchant,
+      customer_id: id,
+      action: 'customer.updated' as const,
+      changes: {},
+      actor: 'ck_x',
+      request_id: 'r',
+      idempotency_key: null,
+      created_at: now,
+    };
+    audit.insert(tx, [entry, { ...entry, id: randomUUID() }]);
+    expect(statements).toMatchSnapshot(`${kind} written`);
+    expect(await sent(() => audit.page(merchant, id, 0, 10))).toMatchSnapshot(`${kind} read`);
+  });
+
+  it('idempotency keys', async () => {
+    const keys = t.app.get(IdempotencyRepository);
+    const { tx, statements } = recorder();
+    keys.completeIn(tx, merchant, 'k', { status: 200, body: {}, etag: '"1"' });
+    expect(statements).toMatchSnapshot(`${kind} in a write`);
+    expect(
+      await sent(async () => {
+        await keys.insert({
+          merchant_id: merchant,
+          idem_key: 'k',
+          fingerprint: 'f'.repeat(64),
+          state: 'in_flight',
+          response_status: null,
+          response_body: null,
+          response_etag: null,
+          locked_until: now,
+          created_at: now,
+          expires_at: now,
+        });
+        await keys.find(merchant, 'k');
+        await keys.takeOver(merchant, 'k', now, new Date(now.getTime() + 1000));
+        await keys.completeNow(merchant, 'k', { status: 404, body: {}, etag: null });
+        await keys.delete(merchant, 'k', now);
+        await keys.delete(merchant, 'k');
+        await keys.deleteExpired(now);
+      }),
+    ).toMatchSnapshot(`${kind} on their own`);
+  });
+
+  it('API keys', async () => {
+    const keys = t.app.get(ApiKeysRepository);
+    expect(
+      await sent(async () => {
+        await keys.findByClientKey('ck_x');
+        await keys.findBySecretHash('0'.repeat(64));
+        await keys.listKeys(merchant);
+        await keys.hasAnyMerchant();
+      }),
+    ).toMatchSnapshot(kind);
+  });
+});
