@@ -1,5 +1,5 @@
 /**
- * The provisioning CLI (contract §1), run as a real child process through ts-node, so no build is
+ * The provisioning CLI (README, "Merchants and API keys"), run as a real child process through ts-node, so no build is
  * needed. It provisions into a fresh SQLite file (or E2E_DATABASE_URL), and the keys it prints are
  * then used against the app running on the same database.
  */

@@ -16,7 +16,7 @@ import { expectError } from './support/stax';
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
- * Contract §1: a client_secret is shown once and stored only as a hash. These read the database
+ * README, "Merchants and API keys": a client_secret is shown once and stored only as a hash. These read the database
  * itself — every table, every column — for the secrets the test was given, and check that what a
  * thief could read there (a client_key, a hash) is not a credential.
  */

@@ -1,5 +1,5 @@
 /**
- * Contract §1: outside production, a service started on a database with no merchant creates a demo
+ * README, "Merchants and API keys": outside production, a service started on a database with no merchant creates a demo
  * merchant with every scope and prints its credentials once. Run as a real process, as a new user
  * would start it, with LOG_LEVEL=warn to show the printout does not depend on the log level.
  */

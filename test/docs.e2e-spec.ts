@@ -1,6 +1,6 @@
 /**
  * The docs: Swagger UI and the OpenAPI document are public, and every customer route documents
- * what the contract says it can answer. (The browser test in test/browser drives the UI itself;
+ * what docs/behaviour.md says it can answer. (The browser test in test/browser drives the UI itself;
  * `npm run openapi:check` keeps the committed openapi.json equal to this document.)
  */
 import { http, startApp, TestApp } from './support/app';
@@ -84,7 +84,7 @@ describe('docs: /docs and /docs-json', () => {
     }
   });
 
-  it('documents a response schema for every status the contract lists for each route', () => {
+  it('documents a response schema for every status docs/behaviour.md lists for each route', () => {
     for (const { method, path, op } of operations) {
       const statuses = Object.keys(op.responses).sort();
       const success = method === 'post' && path.startsWith('/api/v0') ? '201' : '200';

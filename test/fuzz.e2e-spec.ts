@@ -515,7 +515,7 @@ interface FuzzRequest {
   headers: GeneratedHeaders;
 }
 
-/** The string fields of each surface and their length limits (contract §3, §5). */
+/** The string fields of each surface and their length limits (docs/behaviour.md, "The customer"). */
 const STAX_LIMITS: Record<string, number> = {
   firstname: 255,
   lastname: 255,

@@ -493,7 +493,7 @@ describe('hostile input', () => {
   });
 
   describe('strings at the length limits', () => {
-    // [field, limit]: the Stax rules of contract §3 and the width of the column behind each.
+    // [field, limit]: the Stax rules (docs/behaviour.md, "The customer") and the width of the column behind each.
     const LIMITS: [string, number][] = [
       ['firstname', 255],
       ['lastname', 255],

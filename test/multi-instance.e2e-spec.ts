@@ -7,7 +7,7 @@ import { ServiceProcess, startServiceProcess } from './support/service-process';
 
 /**
  * Two service processes on different ports, one MariaDB database and one Redis: the promises
- * of contract §7 and the rate limit hold across them. Runs in the MariaDB pass of the suite.
+ * of idempotency and concurrency (README) and the rate limit hold across them. Runs in the MariaDB pass of the suite.
  */
 const mysqlUrl = process.env.E2E_DATABASE_URL?.startsWith('mysql') ? process.env.E2E_DATABASE_URL : undefined;
 const redisUrl = process.env.E2E_REDIS_URL ?? 'redis://127.0.0.1:6379';

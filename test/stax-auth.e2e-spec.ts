@@ -12,7 +12,7 @@ import {
 } from './support/app';
 import { expectError, storedCustomer, withoutRequestId } from './support/stax';
 
-describe('Stax: authentication, scopes and tenant isolation (contract §1)', () => {
+describe('Stax: authentication, scopes and tenant isolation (README: merchants and API keys)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startApp();

@@ -4,7 +4,7 @@ import { expectError } from './support/stax';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('Errors and request ids (contract §2) on the Stax surface', () => {
+describe('Errors and request ids (docs/behaviour.md, "Errors") on the Stax surface', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startApp();

@@ -7,7 +7,7 @@ import { createStaxCustomer, http, newMerchant, startApp, TestApp, TestMerchant 
 import { expectError, withoutRequestId } from './support/stax';
 
 /**
- * Contract §1: a merchant never sees another merchant's data, and another merchant's customer id
+ * README, "Merchants and API keys": a merchant never sees another merchant's data, and another merchant's customer id
  * answers exactly as an id that does not exist. The Stax id routes are covered in
  * test/stax-auth.e2e-spec.ts; this is the v0 id routes' matrix, and both surfaces' lists.
  */

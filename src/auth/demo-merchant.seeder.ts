@@ -27,7 +27,7 @@ export class DemoMerchantSeeder implements OnApplicationBootstrap {
       `  scopes:        ${key.scopes.join(' ')}`,
       `  try: curl -H "Authorization: Bearer ${key.client_secret}" http://localhost:${this.config.port}/customer`,
     ];
-    // Straight to stdout, not through the logger: the contract says the credentials are printed, and
+    // Straight to stdout, not through the logger: the README promises the credentials are printed, and
     // LOG_LEVEL=warn (or JSON logs read by a machine) must not hide them from the person starting it.
     process.stdout.write(`\n${lines.join('\n')}\n\n`);
     this.logger.log(`Created demo merchant ${key.merchant_id}; its credentials are printed above`);

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** OpenAPI schema of the one error envelope (contract §2); the filter builds it with errorBody(). */
+/** OpenAPI schema of the one error envelope (docs/behaviour.md, "Errors"); the filter builds it with errorBody(). */
 export class ErrorView {
   @ApiProperty({ type: 'integer', example: 400, description: 'The HTTP status, repeated.' })
   statusCode!: number;

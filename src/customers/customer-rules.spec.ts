@@ -101,7 +101,7 @@ describe('merge (get-then-merge partial update)', () => {
     expect(merge(stored(), { notes: '  indented  ' }).notes).toBe('  indented  ');
   });
 
-  it('starts a new customer from the contract defaults', () => {
+  it('starts a new customer from the declared defaults', () => {
     const created = merge(CUSTOMER_DEFAULTS, { firstname: 'Ann' });
     expect(created).toMatchObject({
       firstname: 'Ann',
@@ -196,7 +196,7 @@ describe('satisfiesIdentityRule', () => {
     expect(satisfiesIdentityRule(merge(after, { company: '' }))).toBe(false);
   });
 
-  it('has the contract message', () => {
+  it('has the documented message', () => {
     expect(IDENTITY_RULE_MESSAGE).toBe(
       'Customer requires at least one of firstname, lastname, email or company',
     );

@@ -1,7 +1,7 @@
 /**
- * OpenAPI decorators shared by both customer controllers: authentication, the request headers
- * of contract §7, and the error responses of §2 with examples that quote the service's own
- * messages (imported, so the documentation cannot drift from the code).
+ * OpenAPI decorators shared by both customer controllers: authentication, the idempotency and
+ * If-Match request headers, and the error responses (docs/behaviour.md, "Errors") with examples
+ * that quote the service's own messages (imported, so the documentation cannot drift from the code).
  */
 import { applyDecorators, Type } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';

@@ -11,7 +11,7 @@ import { http, TestApp, TestMerchant } from './app';
 export const STAX_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
 
 /**
- * Asserts the contract's error envelope (§2): exactly {statusCode, error, message, requestId},
+ * Asserts the error envelope (docs/behaviour.md, "Errors"): exactly {statusCode, error, message, requestId},
  * requestId equal to the x-request-id header, and, when given, a message containing `message`.
  */
 export function expectError(res: Response, status: number, message?: string): void {

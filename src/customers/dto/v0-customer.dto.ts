@@ -4,7 +4,7 @@ import { CUSTOMER_STATUSES, CUSTOMER_TYPES, CustomerStatus, CustomerType } from 
 import { isValidPhone } from '../customer-rules';
 import { ClearableOptional, rule } from './validators';
 
-/** The Devdraft-style validation messages of contract §5, word for word. */
+/** The Devdraft-style validation messages (docs/behaviour.md, "Write rules"), word for word. */
 export const V0_MESSAGES = {
   customerType: `Customer type must be one of: ${CUSTOMER_TYPES.join(', ')}`,
   status: `Status must be one of: ${CUSTOMER_STATUSES.join(', ')}`,

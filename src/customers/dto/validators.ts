@@ -1,10 +1,10 @@
-/** class-validator decorators for the contract's field rules, built on the pure rules. */
+/** class-validator decorators for the customer's field rules (docs/behaviour.md), built on the pure rules. */
 import { registerDecorator, ValidateIf, ValidationArguments, ValidationOptions } from 'class-validator';
 import { countryCodeProblem, isValidPhone } from '../customer-rules';
 
 /**
  * Skip the field's other checks when it is absent, null or an empty string: those clear the
- * field (contract §3), they are not values to validate.
+ * field (docs/behaviour.md, "Write rules"), they are not values to validate.
  */
 export const ClearableOptional = () =>
   ValidateIf(

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
 
-/** Stored idempotency keys (contract §7): one row per (merchant, key), kept 24 hours. */
+/** Stored idempotency keys (README, "Idempotency keys and concurrency"): one row per (merchant, key), kept 24 hours. */
 export class IdempotencyKeys1732400000000 implements MigrationInterface {
   name = 'IdempotencyKeys1732400000000';
 
