@@ -282,8 +282,14 @@ describe('idempotency keys', () => {
     const key = randomUUID();
     const svc = t.app.get(IdempotencyService);
     const dayAgo = new Date(Date.now() - 24 * 3600_000 - 1000);
-    await svc.claim(m.merchantId, key, fingerprint('PUT', `/customer/${c.id}`, { company: 'Old' }), dayAgo);
-    await svc.store(m.merchantId, key, { status: 200, body: { stale: true }, etag: null });
+    const old = await svc.claim(
+      m.merchantId,
+      key,
+      fingerprint('PUT', `/customer/${c.id}`, { company: 'Old' }),
+      dayAgo,
+    );
+    if (old.kind !== 'owner') throw new Error(`expected to own the key, got ${old.kind}`);
+    await svc.store(old.owned, { status: 200, body: { stale: true }, etag: null });
     // Expired: the same key with another body is a fresh request, not a 422.
     const res = await http(t)
       .put(`/customer/${c.id}`)

@@ -106,8 +106,9 @@ describe('SQL statements', () => {
 
   it('idempotency keys', async () => {
     const keys = t.app.get(IdempotencyRepository);
+    const owned = { merchantId: merchant, key: 'k', owner: randomUUID() };
     const { tx, statements } = recorder();
-    keys.completeIn(tx, merchant, 'k', { status: 200, body: {}, etag: '"1"' });
+    await keys.completeIn(tx, owned, { status: 200, body: {}, etag: '"1"' });
     expect(statements).toMatchSnapshot(`${kind} in a write`);
     expect(
       await sent(async () => {
@@ -119,15 +120,20 @@ describe('SQL statements', () => {
           response_status: null,
           response_body: null,
           response_etag: null,
+          owner: owned.owner,
           locked_until: now,
           created_at: now,
           expires_at: now,
         });
         await keys.find(merchant, 'k');
-        await keys.takeOver(merchant, 'k', now, new Date(now.getTime() + 1000));
-        await keys.completeNow(merchant, 'k', { status: 404, body: {}, etag: null });
-        await keys.delete(merchant, 'k', now);
-        await keys.delete(merchant, 'k');
+        await keys.takeOver(merchant, 'k', now, {
+          owner: owned.owner,
+          until: new Date(now.getTime() + 1000),
+        });
+        await keys.renew(owned, new Date(now.getTime() + 2000));
+        await keys.completeNow(owned, { status: 404, body: {}, etag: null });
+        await keys.deleteOwned(owned);
+        await keys.deleteExpiredKey(merchant, 'k', now);
         await keys.deleteExpired(now);
       }),
     ).toMatchSnapshot(`${kind} on their own`);

@@ -125,7 +125,7 @@ describe('loadConfig: operations settings', () => {
       shutdownTimeoutMs: 10_000,
       metricsEnabled: true,
       apiKeyCacheTtlMs: 5_000,
-      idempotencyLeaseMs: 30_000,
+      idempotencyLeaseMs: 5_000,
     });
   });
 

@@ -121,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dbPoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 1000),
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
     apiKeyCacheTtlMs: readInt(env, 'API_KEY_CACHE_TTL_MS', 5_000, 0, 60_000),
-    idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 1_000, 60_000),
+    idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 5_000, 1_000, 60_000),
   };
 }
 

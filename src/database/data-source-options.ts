@@ -10,6 +10,7 @@ import { InitialSchema1732300000000 } from './migrations/1732300000000-initial-s
 import { IdempotencyKeys1732400000000 } from './migrations/1732400000000-idempotency-keys';
 import { EmailKeyBinaryCollation1732460000000 } from './migrations/1732460000000-email-key-binary-collation';
 import { CustomersLiveIndex1732500000000 } from './migrations/1732500000000-customers-live-index';
+import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempotency-owner';
 
 export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey];
 export const MIGRATIONS = [
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   IdempotencyKeys1732400000000,
   EmailKeyBinaryCollation1732460000000,
   CustomersLiveIndex1732500000000,
+  IdempotencyOwner1732600000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

@@ -26,6 +26,10 @@ export class IdempotencyKey {
   @Column({ type: 'varchar', length: 64, nullable: true })
   response_etag!: string | null;
 
+  /** While in flight: the token of the request that owns the key (each claim or take-over writes a new one). */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  owner!: string | null;
+
   /** While in flight: the owner's lease. Past it, the owner is presumed dead and the key is free again. */
   @Column({ type: 'datetime', precision: 3 })
   locked_until!: Date;

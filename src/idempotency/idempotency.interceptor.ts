@@ -10,11 +10,12 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
-import { catchError, from, mergeMap, Observable } from 'rxjs';
+import { catchError, finalize, from, mergeMap, Observable } from 'rxjs';
 import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
 import type { AppRequest } from '../common/app-request';
 import { PRESENTER, Presenter } from '../common/presenter';
 import { MetricsService } from '../metrics/metrics.service';
+import type { OwnedKey } from './idempotency.repository';
 import { fingerprint, IdempotencyService } from './idempotency.service';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -80,7 +81,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
             throw new StoredResponse(claim.answer.status, claim.answer.body, headers);
           }
           case 'owner':
-            return this.runAsOwner(req, res, next, merchantId, header, status, present);
+            return this.runAsOwner(req, res, next, claim.owned, status, present);
         }
       }),
     );
@@ -90,8 +91,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     req: AppRequest,
     res: FastifyReply,
     next: CallHandler,
-    merchantId: string,
-    key: string,
+    owned: OwnedKey,
     status: number,
     present: Presenter | undefined,
   ): Observable<unknown> {
@@ -99,15 +99,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (present) {
       req.beforeCommit = async (tx, result) => {
         const { body, etag } = present(result as never);
-        this.idempotency.storeIn(tx, merchantId, key, { status, body, etag });
+        await this.idempotency.storeIn(tx, owned, { status, body, etag });
         storedWithChange = true;
       };
     }
+    const stopHeartbeat = this.idempotency.keepAlive(owned);
     return next.handle().pipe(
       mergeMap(async (body: unknown) => {
         if (!storedWithChange) {
           const etag = res.getHeader('ETag');
-          await this.idempotency.store(merchantId, key, {
+          await this.idempotency.store(owned, {
             status,
             body,
             etag: typeof etag === 'string' ? etag : null,
@@ -119,9 +120,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         const out = errorResponse(err, req.id);
         try {
           if (storable(out.status)) {
-            await this.idempotency.store(merchantId, key, { status: out.status, body: out.body, etag: null });
+            await this.idempotency.store(owned, { status: out.status, body: out.body, etag: null });
           } else {
-            await this.idempotency.release(merchantId, key);
+            await this.idempotency.release(owned);
           }
         } catch {
           // The database is likely away too: the key's lease frees it later. The client must see
@@ -129,6 +130,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }
         throw err;
       }),
+      finalize(stopHeartbeat),
     );
   }
 }

@@ -11,6 +11,13 @@ export interface StoredAnswer {
   etag: string | null;
 }
 
+/** A key as one request owns it: only the holder of `owner` may renew, answer or release it. */
+export interface OwnedKey {
+  merchantId: string;
+  key: string;
+  owner: string;
+}
+
 /** All SQL about stored idempotency keys (table `idempotency_keys`), one row per (merchant, key). */
 @Injectable()
 export class IdempotencyRepository {
@@ -42,10 +49,18 @@ export class IdempotencyRepository {
     return found.length > 0 ? rows.hydrate(found[0]) : null;
   }
 
-  /** Moves an in-flight key's lease from `from` to `to`; false if another request moved it first. */
-  async takeOver(merchantId: string, key: string, from: Date, to: Date): Promise<boolean> {
+  /**
+   * Gives an in-flight key whose lease ended at `from` to a new owner until `to`; false if another
+   * request took it first.
+   */
+  async takeOver(
+    merchantId: string,
+    key: string,
+    from: Date,
+    owned: { owner: string; until: Date },
+  ): Promise<boolean> {
     const { rows, key: where } = this.sql;
-    const set = rows.assignments({ locked_until: to });
+    const set = rows.assignments({ owner: owned.owner, locked_until: owned.until });
     const res = await this.db.query<WriteResult>(
       `UPDATE ${rows.table} SET ${set.sql} WHERE ${where} AND ${rows.column('state')} = ? AND ${rows.column('locked_until')} = ?`,
       [...set.params, merchantId, key, 'in_flight', ...rows.values({ locked_until: from })],
@@ -53,28 +68,45 @@ export class IdempotencyRepository {
     return res.affectedRows === 1;
   }
 
-  /** Queues, in the caller's transaction, the answer of a key still in flight. */
-  completeIn(tx: SqlTransaction, merchantId: string, key: string, answer: StoredAnswer): void {
-    const statement = this.complete(merchantId, key, answer);
-    tx.defer(statement.sql, statement.params);
+  /** Extends the owner's lease; false once the key is no longer this owner's. */
+  async renew(owned: OwnedKey, until: Date): Promise<boolean> {
+    const { rows } = this.sql;
+    const set = rows.assignments({ locked_until: until });
+    const res = await this.db.query<WriteResult>(
+      `UPDATE ${rows.table} SET ${set.sql} WHERE ${this.ownedWhere()}`,
+      [...set.params, ...this.ownedParams(owned)],
+    );
+    return res.affectedRows === 1;
   }
 
-  /** Stores the answer of a key still in flight, on its own. */
-  async completeNow(merchantId: string, key: string, answer: StoredAnswer): Promise<void> {
-    const statement = this.complete(merchantId, key, answer);
+  /**
+   * Stores the owner's answer in the caller's transaction, sent at once (not deferred) so its row
+   * count can be read before the COMMIT: false when the key is no longer this owner's.
+   */
+  async completeIn(tx: SqlTransaction, owned: OwnedKey, answer: StoredAnswer): Promise<boolean> {
+    const statement = this.complete(owned, answer);
+    return (await tx.query<WriteResult>(statement.sql, statement.params)).affectedRows === 1;
+  }
+
+  /** Stores the owner's answer on its own. */
+  async completeNow(owned: OwnedKey, answer: StoredAnswer): Promise<void> {
+    const statement = this.complete(owned, answer);
     await this.db.query(statement.sql, statement.params);
   }
 
-  /** Deletes an in-flight key, or (given createdAt) that exact row whatever its state. */
-  async delete(merchantId: string, key: string, createdAt?: Date): Promise<void> {
+  /** Deletes the owner's in-flight key. */
+  async deleteOwned(owned: OwnedKey): Promise<void> {
+    const { rows } = this.sql;
+    await this.db.query(`DELETE FROM ${rows.table} WHERE ${this.ownedWhere()}`, this.ownedParams(owned));
+  }
+
+  /** Deletes that exact row (an expired key), whatever its state. */
+  async deleteExpiredKey(merchantId: string, key: string, createdAt: Date): Promise<void> {
     const { rows, key: where } = this.sql;
-    const extra = createdAt
-      ? { sql: `${rows.column('created_at')} = ?`, params: rows.values({ created_at: createdAt }) }
-      : { sql: `${rows.column('state')} = ?`, params: ['in_flight'] };
-    await this.db.query(`DELETE FROM ${rows.table} WHERE ${where} AND ${extra.sql}`, [
+    await this.db.query(`DELETE FROM ${rows.table} WHERE ${where} AND ${rows.column('created_at')} = ?`, [
       merchantId,
       key,
-      ...extra.params,
+      ...rows.values({ created_at: createdAt }),
     ]);
   }
 
@@ -88,8 +120,17 @@ export class IdempotencyRepository {
     return res.affectedRows;
   }
 
-  private complete(merchantId: string, key: string, answer: StoredAnswer) {
-    const { rows, key: where } = this.sql;
+  private ownedWhere(): string {
+    const { rows, key } = this.sql;
+    return `${key} AND ${rows.column('state')} = ? AND ${rows.column('owner')} = ?`;
+  }
+
+  private ownedParams(owned: OwnedKey): unknown[] {
+    return [owned.merchantId, owned.key, 'in_flight', owned.owner];
+  }
+
+  private complete(owned: OwnedKey, answer: StoredAnswer) {
+    const { rows } = this.sql;
     const set = rows.assignments({
       state: 'done',
       response_status: answer.status,
@@ -97,8 +138,8 @@ export class IdempotencyRepository {
       response_etag: answer.etag,
     });
     return {
-      sql: `UPDATE ${rows.table} SET ${set.sql} WHERE ${where} AND ${rows.column('state')} = ?`,
-      params: [...set.params, merchantId, key, 'in_flight'],
+      sql: `UPDATE ${rows.table} SET ${set.sql} WHERE ${this.ownedWhere()}`,
+      params: [...set.params, ...this.ownedParams(owned)],
     };
   }
 }
