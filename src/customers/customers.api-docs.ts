@@ -116,17 +116,19 @@ const example = (status: number, summary: string, message: string | string[], re
 /** Every documented error answer, by name; a route lists the ones it can give. */
 export const ERROR_EXAMPLES = {
   // 400
-  alpha2Country: example(400, 'An alpha-2 country code', [countryCodeProblem('US') ?? '']),
+  alpha2Country: example(400, 'An alpha-2 country code: {"address_country": "US"}', [
+    countryCodeProblem('US') ?? '',
+  ]),
   identityRule: example(400, 'Nothing left to identify the customer', [IDENTITY_RULE_MESSAGE]),
   unknownField: example(400, 'A field the route does not know', ['property foo should not exist']),
   bodyIdMismatch: example(400, 'A body id that is not the path id', [
     'id in the body must match the customer id in the path',
   ]),
-  v0Validation: example(400, 'Field validation (the Devdraft example)', [
-    'First name cannot be empty',
-    'Invalid email format',
-    'Phone number cannot exceed 20 characters',
-  ]),
+  v0Validation: example(
+    400,
+    'Field validation: {"first_name": "", "email": "john.smith@", "phone_number": "+1 (987) 654-3210 ext. 42"}',
+    ['First name cannot be empty', 'Invalid email format', 'Phone number cannot exceed 20 characters'],
+  ),
   v0Enums: example(400, 'A value outside an enum', [V0_MESSAGES.customerType, V0_MESSAGES.status]),
   malformedJson: example(400, 'Malformed JSON', 'Malformed JSON in request body'),
   invalidId: example(400, 'A path id that is not a UUID', ['Customer ID must be a valid UUID']),

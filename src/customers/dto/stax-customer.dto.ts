@@ -181,7 +181,14 @@ export class StaxCustomerBody {
   @MaxJsonBytes(16 * 1024)
   options?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ default: true })
+  // No `default` in the schema: generated clients turn a defaulted property into a required one,
+  // and then a partial update cannot be written. The description says what the default is.
+  @ApiPropertyOptional({
+    type: 'boolean',
+    example: true,
+    description:
+      'true when left out on create; left out on update, it keeps its value. It cannot be cleared (null is 400).',
+  })
   @NotNullIfPresent()
   @IsBoolean()
   allow_invoice_credit_card_payments?: boolean;

@@ -118,12 +118,18 @@ export class V0CreateCustomerBody {
   @PhoneNumber(true)
   phone_number!: string;
 
-  @ApiPropertyOptional({ enum: CUSTOMER_TYPES, default: 'Individual', example: 'Enterprise' })
+  // Defaults are said in the description, not as `default`: generated clients would make the
+  // field required.
+  @ApiPropertyOptional({
+    enum: CUSTOMER_TYPES,
+    example: 'Enterprise',
+    description: 'Individual when left out.',
+  })
   @IfPresent()
   @IsIn(CUSTOMER_TYPES, { message: V0_MESSAGES.customerType })
   customer_type?: CustomerType;
 
-  @ApiPropertyOptional({ ...statusDoc, default: 'ACTIVE' })
+  @ApiPropertyOptional({ ...statusDoc, description: `ACTIVE when left out. ${statusDoc.description}` })
   @IfPresent()
   @IsIn(CUSTOMER_STATUSES, { message: V0_MESSAGES.status })
   status?: CustomerStatus;
