@@ -89,6 +89,7 @@ describe('operations: health, metrics, rate limits, security headers, CORS', () 
       .set('Origin', 'https://shop.example')
       .expect(200);
     expect(res.headers['access-control-expose-headers']).toContain('ETag');
+    expect(res.headers['access-control-expose-headers']).toContain('x-should-retry');
     const denied = await http(t).get('/health/live').set('Origin', 'https://evil.example').expect(200);
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });

@@ -225,6 +225,15 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database is unavailable; retry after Retry-After seconds.',
 };
 
+/** Read by Stainless-generated SDKs (Devdraft's), which otherwise retry a 409 on their own. */
+const SHOULD_RETRY_HEADER = {
+  description:
+    '`true` when the same request can get another answer after Retry-After seconds (an idempotency-key ' +
+    'still in flight, 429, 503); `false` when a retry cannot change it (a taken email, 400, 401, 403, ' +
+    '404, 412, 413, 415, 422).',
+  schema: { type: 'string' as const, enum: ['true', 'false'] },
+};
+
 /**
  * One documented response per status, with the error envelope as schema and every named
  * example of that status (Swagger UI shows them in a drop-down).
@@ -241,15 +250,13 @@ export function ApiErrors(...names: ErrorExampleName[]) {
     .sort(([a], [b]) => a - b)
     .map(([status, group]) => {
       const retryAfter = group.some((n) => (ERROR_EXAMPLES[n] as ErrorExample).retryAfter);
-      const headers: HeadersObject = retryAfter
-        ? {
-            ...REQUEST_ID_HEADER,
-            'Retry-After': {
-              description: 'Seconds to wait before retrying.',
-              schema: { type: 'integer' },
-            },
-          }
-        : REQUEST_ID_HEADER;
+      const headers: HeadersObject = { ...REQUEST_ID_HEADER, 'x-should-retry': SHOULD_RETRY_HEADER };
+      if (retryAfter) {
+        headers['Retry-After'] = {
+          description: 'Seconds to wait before retrying.',
+          schema: { type: 'integer' },
+        };
+      }
       return ApiResponse({
         status,
         description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
