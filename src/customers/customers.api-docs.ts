@@ -15,8 +15,9 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { ExamplesObject, HeadersObject } from '@nestjs/swagger';
-import { throttlerMessage } from '@nestjs/throttler';
+import { MISSING_CLIENT_SECRET, MISSING_CREDENTIALS } from '../auth/auth.service';
 import { ErrorView } from '../common/error.view';
+import { RATE_LIMITED_MESSAGE } from '../rate-limit/rate-limit.module';
 import { countryCodeProblem, IDENTITY_RULE_MESSAGE } from './customer-rules';
 import { CUSTOMER_NOT_FOUND, EMAIL_TAKEN } from './customers.service';
 import { V0_MESSAGES } from './dto/v0-customer.dto';
@@ -138,7 +139,8 @@ export const ERROR_EXAMPLES = {
   badStaxQuery: example(400, 'A query parameter out of range', ['per_page must not be greater than 200']),
   badV0Query: example(400, 'A query parameter out of range', ['take must not be greater than 100']),
   // 401
-  missingCredentials: example(401, 'No credentials', 'Missing API credentials'),
+  missingCredentials: example(401, 'No credentials', MISSING_CREDENTIALS),
+  incompleteKeyPair: example(401, 'x-client-key without x-client-secret', MISSING_CLIENT_SECRET),
   invalidCredentials: example(401, 'Unknown, mismatched or revoked credentials', 'Invalid API credentials'),
   // 403
   missingScope: example(403, 'The key lacks the scope', 'This API key lacks the scope customers:write'),
@@ -174,7 +176,7 @@ export const ERROR_EXAMPLES = {
     'This idempotency-key was already used with a different request (method, path or body)',
   ),
   // 429
-  rateLimited: example(429, 'Too many requests for this API key', throttlerMessage, true),
+  rateLimited: example(429, 'Too many requests for this API key', RATE_LIMITED_MESSAGE, true),
   // 503
   databaseUnavailable: example(503, 'Database unavailable', 'Database unavailable, try again shortly', true),
 } as const;
@@ -184,6 +186,7 @@ export type ErrorExampleName = keyof typeof ERROR_EXAMPLES;
 /** Errors any authenticated route can answer. */
 export const AUTHENTICATED_ERRORS = [
   'missingCredentials',
+  'incompleteKeyPair',
   'invalidCredentials',
   'missingScope',
   'rateLimited',

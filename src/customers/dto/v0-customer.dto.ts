@@ -26,20 +26,21 @@ function fieldRule(name: string, problem: (value: unknown) => string | null) {
 
 const nameProblem = (label: string, required: boolean) => (v: unknown) => {
   if (v === undefined) return required ? `${label} is required` : null;
-  if (typeof v !== 'string' || v.trim() === '') return `${label} cannot be empty`;
+  if (v !== null && typeof v !== 'string') return `${label} must be a string`;
+  if (v === null || v.trim() === '') return `${label} cannot be empty`;
   if (v.length > 100) return `${label} cannot exceed 100 characters`;
   return null;
 };
 
 const phoneProblem = (required: boolean) => (v: unknown) => {
   if (v === undefined || v === null || v === '') return required ? 'Phone number is required' : null;
-  if (typeof v !== 'string') return 'Invalid phone number format';
+  if (typeof v !== 'string') return 'Phone number must be a string';
   if (v.length > 20) return 'Phone number cannot exceed 20 characters';
   return isValidPhone(v) ? null : 'Invalid phone number format';
 };
 
 const emailProblem = (v: unknown) => {
-  if (typeof v !== 'string') return 'Invalid email format';
+  if (typeof v !== 'string') return 'Email must be a string';
   if (v.length > 255) return 'Email cannot exceed 255 characters';
   return isEmail(v) ? null : 'Invalid email format';
 };
