@@ -67,4 +67,40 @@ describe('validation messages', () => {
       ].sort(),
     );
   });
+
+  describe('query numbers', () => {
+    it('accepts whole-number decimals, as float-typed SDKs send them', async () => {
+      const m = await newMerchant(t);
+      await createStaxCustomer(t, m);
+      const v0 = await http(t).get('/api/v0/customers?take=20.0&skip=0.00').set(m.keyPair).expect(200);
+      expect(v0.body).toMatchObject({ take: 20, skip: 0, total: 1 });
+      const stax = await http(t).get('/customer?per_page=5.0&page=1.0').set(m.bearer).expect(200);
+      expect(stax.body).toMatchObject({ per_page: 5, current_page: 1, total: 1 });
+      const audit = await http(t).get('/customer').set(m.bearer).expect(200);
+      const id = audit.body.data[0].id as string;
+      await http(t).get(`/customer/${id}/audit-log?per_page=10.0`).set(m.bearer).expect(200);
+      await http(t).get(`/api/v0/customers/${id}/audit-log?take=10.0`).set(m.keyPair).expect(200);
+    });
+
+    it.each([
+      ['/api/v0/customers?take=20.5', ['take must be an integer number']],
+      ['/api/v0/customers?take=abc', ['take must be an integer number']],
+      ['/api/v0/customers?take=500', ['take must not be greater than 100']],
+      ['/api/v0/customers?take=0.0', ['take must not be less than 1']],
+      ['/api/v0/customers?take=-0', ['take must not be less than 1']],
+      [
+        '/api/v0/customers?take=1e1&skip=-1',
+        ['skip must not be less than 0', 'take must be an integer number'],
+      ],
+      [
+        '/customer?per_page=2.5&page=x',
+        ['page must be an integer number', 'per_page must be an integer number'],
+      ],
+    ])('%s: one message per bad parameter', async (url, messages) => {
+      const m = await newMerchant(t);
+      const res = await http(t).get(url).set(m.bearer);
+      expectError(res, 400);
+      expect([...res.body.message].sort()).toEqual(messages);
+    });
+  });
 });
