@@ -27,7 +27,8 @@ Customer records for a merchant backend, over two API surfaces that read and wri
 merchant with every scope and prints its key once in the service log.
 
 **Updates are partial**: only the fields sent change. An empty string or \`null\` clears an optional field.
-Read-only fields may be sent back (GET, then PUT the whole object) and change nothing. Unknown fields are \`400\`.
+Read-only fields may be sent back (GET, then PUT the whole object) and change nothing; so may the Stax fields
+\`merchant_id\` (your own) and \`files\` (empty), which this service does not show. Unknown fields are \`400\`.
 
 **Errors** share one envelope: \`{ statusCode, error, message, requestId }\`; \`message\` is an array for validation
 errors. Every response carries \`x-request-id\`.

@@ -44,7 +44,7 @@ interface ClientModule {
   v0Client(baseUrl: string, clientKey: string, secret: string): unknown;
   staxCreate(c: unknown, email: string): Promise<Customer>;
   staxSetCompany(c: unknown, id: string, company: string): Promise<Customer>;
-  staxPutBack(c: unknown, id: string): Promise<Customer>;
+  staxPutBack(c: unknown, id: string, merchantId: string): Promise<Customer>;
   staxListByEmail(c: unknown, email: string): Promise<Listing>;
   staxCreateInvalid(c: unknown): Promise<{ status: number; error: unknown }>;
   v0Create(c: unknown, email: string): Promise<Customer>;
@@ -105,7 +105,7 @@ describe('a client generated from openapi.json (openapi-typescript + openapi-fet
     const updated = await client.staxSetCompany(api, created.id, 'Analytical Engines');
     expect(updated).toMatchObject({ id: created.id, firstname: 'Ada', company: 'Analytical Engines', email });
 
-    const putBack = await client.staxPutBack(api, created.id);
+    const putBack = await client.staxPutBack(api, created.id, m.merchantId);
     expect(putBack).toMatchObject({ id: created.id, company: 'Analytical Engines', email });
     expect(putBack.updated_at).toBe(updated.updated_at);
 

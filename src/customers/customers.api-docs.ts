@@ -20,6 +20,7 @@ import { ErrorView } from '../common/error.view';
 import { RATE_LIMITED_MESSAGE } from '../rate-limit/rate-limit.module';
 import { countryCodeProblem, IDENTITY_RULE_MESSAGE } from './customer-rules';
 import { CUSTOMER_NOT_FOUND, EMAIL_TAKEN } from './customers.service';
+import { FILES_NOT_EMPTY, MERCHANT_ID_MISMATCH } from './dto/stax-customer.dto';
 import { V0_MESSAGES } from './dto/v0-customer.dto';
 
 /** Names of the security schemes that src/openapi.ts declares. */
@@ -125,6 +126,8 @@ export const ERROR_EXAMPLES = {
   bodyIdMismatch: example(400, 'A body id that is not the path id', [
     'id in the body must match the customer id in the path',
   ]),
+  merchantIdMismatch: example(400, 'Another merchant id sent back in merchant_id', [MERCHANT_ID_MISMATCH]),
+  filesNotEmpty: example(400, 'Files sent back in files', [FILES_NOT_EMPTY]),
   v0Validation: example(
     400,
     'Field validation: {"first_name": "", "email": "john.smith@", "phone_number": "+1 (987) 654-3210 ext. 42"}',

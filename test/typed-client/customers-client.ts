@@ -46,17 +46,19 @@ export async function staxSetCompany(client: Client, id: string, company: string
   return ok(await client.PUT('/customer/{id}', { params: { path: { id } }, body: { company } }));
 }
 
-/** GET the customer, then PUT back the whole object it answered, as Stax clients do. */
-export async function staxPutBack(client: Client, id: string): Promise<StaxCustomer> {
+/**
+ * GET the customer, then PUT back the whole object it answered, as Stax clients do, with the two
+ * Stax fields this service does not show (merchant_id, files) as Stax would have them.
+ */
+export async function staxPutBack(client: Client, id: string, merchantId: string): Promise<StaxCustomer> {
   const read = ok(await client.GET('/customer/{id}', { params: { path: { id } } }));
-  return ok(await client.PUT('/customer/{id}', { params: { path: { id } }, body: read }));
+  const body = { ...read, merchant_id: merchantId, files: [] };
+  return ok(await client.PUT('/customer/{id}', { params: { path: { id } }, body }));
 }
 
 /** GET /customer with the order in lower case, as the service accepts it. */
 export async function staxListByEmail(client: Client, email: string) {
-  return ok(
-    await client.GET('/customer', { params: { query: { email, order: 'asc', per_page: 5 } } }),
-  );
+  return ok(await client.GET('/customer', { params: { query: { email, order: 'asc', per_page: 5 } } }));
 }
 
 /** A create the service refuses: the typed error envelope and the status. */
