@@ -34,6 +34,7 @@ export async function createApp(
         'X-RateLimit-Limit',
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
+        'x-should-retry',
       ],
     });
   }

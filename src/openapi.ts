@@ -27,7 +27,8 @@ Customer records for a merchant backend, over two API surfaces that read and wri
 merchant with every scope and prints its key once in the service log.
 
 **Updates are partial**: only the fields sent change. An empty string or \`null\` clears an optional field.
-Read-only fields may be sent back (GET, then PUT the whole object) and change nothing. Unknown fields are \`400\`.
+Read-only fields may be sent back (GET, then PUT the whole object) and change nothing; so may the Stax fields
+\`merchant_id\` (your own) and \`files\` (empty), which this service does not show. Unknown fields are \`400\`.
 
 **Errors** share one envelope: \`{ statusCode, error, message, requestId }\`; \`message\` is an array for validation
 errors. Every response carries \`x-request-id\`.
@@ -36,11 +37,14 @@ errors. Every response carries \`x-request-id\`.
 \`ETag\`, and \`If-Match\` makes a write conditional (\`412\` when stale).
 `.trim();
 
+// The server is relative: the routes are on the host that serves this document, wherever it runs.
 export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
   return new DocumentBuilder()
     .setTitle('merchant-customers')
     .setDescription(DESCRIPTION)
     .setVersion(version)
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'This service')
     .addTag(TAGS.stax, 'Stax (Fattmerchant) compatible routes: `PUT /customer/{id}` and its siblings.')
     .addTag(TAGS.v0, 'Devdraft-style routes: `PATCH /api/v0/customers/{id}` and its siblings.')
     .addSecurity(SECURITY.bearer, {
@@ -65,7 +69,24 @@ export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
 }
 
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(app, openApiConfig());
+  const document = SwaggerModule.createDocument(app, openApiConfig());
+  markPublicOperations(document);
+  return document;
+}
+
+/**
+ * Every route needs a key unless it is @Public() (the global guard), and the customer routes say
+ * which keys with @ApiKeyAuth(). The others are the public ones (health checks), so they get an
+ * explicit `security: []`: no credentials, rather than requirements left unsaid. (@nestjs/swagger
+ * drops an empty security list given by decorator, hence here.)
+ */
+function markPublicOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const) {
+      const operation = item[method];
+      if (operation && operation.security === undefined) operation.security = [];
+    }
+  }
 }
 
 /** Swagger UI at /docs, the JSON document at /docs-json. */

@@ -174,8 +174,6 @@ describe('credentials', () => {
       { 'x-client-key': m.clientKey, 'x-client-secret': hash },
       { 'x-client-key': m.clientKey, 'x-client-secret': flipped },
       { 'x-client-key': m.secret, 'x-client-secret': m.secret },
-      { 'x-client-key': m.clientKey },
-      { 'x-client-secret': m.secret },
     ];
     for (const headers of attempts) {
       for (const req of [

@@ -75,6 +75,7 @@ const run = process.env.E2E_DATABASE_URL?.startsWith('mysql') && hasMariadb();
       requestId: expect.any(String),
     });
     expect(JSON.stringify(down.body)).not.toMatch(/ECONNREFUSED|SELECT|at /);
+    expect(down.headers['x-should-retry']).toBe('true');
     const ready = await request(svc.url).get('/health/ready').timeout(10_000);
     expect(ready.status).toBe(503);
 

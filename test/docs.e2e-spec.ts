@@ -135,4 +135,43 @@ describe('docs: /docs and /docs-json', () => {
     });
     expect(schemas.StaxCustomerBody.properties.cc_emails).toMatchObject({ maxItems: 20 });
   });
+
+  it('gives request bodies no `default`, so generated clients keep every field optional', () => {
+    const bodies = new Set<string>();
+    for (const { op } of operations) {
+      const ref = (op.requestBody?.content['application/json'] as { schema?: { $ref?: string } } | undefined)
+        ?.schema?.$ref;
+      if (ref) bodies.add(ref.replace('#/components/schemas/', ''));
+    }
+    expect([...bodies].sort()).toEqual(['StaxCustomerBody', 'V0CreateCustomerBody', 'V0UpdateCustomerBody']);
+    for (const name of bodies) {
+      for (const [field, schema] of Object.entries(doc.components.schemas[name].properties)) {
+        expect({ schema: name, field, default: schema.default }).toEqual({
+          schema: name,
+          field,
+          default: undefined,
+        });
+      }
+    }
+    expect(
+      doc.components.schemas.StaxCustomerBody.properties.allow_invoice_credit_card_payments.description,
+    ).toMatch(/true when left out on create/);
+  });
+
+  it('lists the lower-case values the server accepts for order', () => {
+    const order = operations
+      .find((o) => o.op.operationId === 'staxListCustomers')
+      ?.op.parameters?.find((p) => p.name === 'order') as { schema?: { enum?: string[] } } | undefined;
+    expect(order?.schema?.enum).toEqual(['ASC', 'DESC', 'asc', 'desc']);
+  });
+
+  it('names a server and marks the public routes as needing no credentials', () => {
+    const full = doc as unknown as {
+      servers: { url: string }[];
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    expect(full.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(full.paths['/health/live'].get.security).toEqual([]);
+    expect(full.paths['/health/ready'].get.security).toEqual([]);
+  });
 });

@@ -59,7 +59,12 @@ describe('operations: health, metrics, rate limits, security headers, CORS', () 
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
     const last = responses[6];
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
-    expect(last.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: expect.any(String) });
+    expect(last.body).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      requestId: expect.any(String),
+    });
+    expect(last.body.message).toBe('Too many requests for this API key; retry after Retry-After seconds');
     const other = await newKey(t, m.merchantId);
     const ok = await http(t).get('/customer').set(other.bearer).expect(200);
     expect(ok.headers['x-ratelimit-limit']).toBe('5');
@@ -89,6 +94,7 @@ describe('operations: health, metrics, rate limits, security headers, CORS', () 
       .set('Origin', 'https://shop.example')
       .expect(200);
     expect(res.headers['access-control-expose-headers']).toContain('ETag');
+    expect(res.headers['access-control-expose-headers']).toContain('x-should-retry');
     const denied = await http(t).get('/health/live').set('Origin', 'https://evil.example').expect(200);
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });

@@ -279,6 +279,84 @@ describe('Stax: PUT /customer/{id}', () => {
       expect(await auditEntries(t, m, c.id)).toHaveLength(1);
     });
 
+    it('GET then PUT back with the Stax fields merchant_id (ours) and files (empty) changes nothing', async () => {
+      const m = await newMerchant(t);
+      const c = await createStaxCustomer(t, m, FULL);
+      const got = await http(t).get(`/customer/${c.id}`).set(m.bearer).expect(200);
+      const before = await storedCustomer(t, c.id);
+      for (const merchantId of [m.merchantId, m.merchantId.toUpperCase()]) {
+        const res = await http(t)
+          .put(`/customer/${c.id}`)
+          .set(m.bearer)
+          .send({ ...got.body, merchant_id: merchantId, files: [] })
+          .expect(200);
+        expect(res.body).toEqual(got.body);
+      }
+      expect((await storedCustomer(t, c.id)).version).toBe(before.version);
+      expect(await auditEntries(t, m, c.id)).toHaveLength(1);
+      // A create may carry them too, as a copied customer would.
+      await http(t)
+        .post('/customer')
+        .set(m.bearer)
+        .send({ company: 'Copy', merchant_id: m.merchantId, files: [] })
+        .expect(200);
+    });
+
+    it.each([
+      [
+        'another merchant id in merchant_id',
+        'other',
+        'merchant_id in the body must be the merchant id of your API key',
+      ],
+      [
+        'a random uuid in merchant_id',
+        randomUUID(),
+        'merchant_id in the body must be the merchant id of your API key',
+      ],
+      ['null in merchant_id', null, 'merchant_id must be a string'],
+      ['a number in merchant_id', 42, 'merchant_id must be a string'],
+    ])('refuses %s (400, one precise message) and changes nothing', async (_label, value, message) => {
+      const m = await newMerchant(t);
+      const other = await newMerchant(t);
+      const c = await createStaxCustomer(t, m);
+      const merchantId = value === 'other' ? other.merchantId : value;
+      for (const req of [
+        http(t)
+          .put(`/customer/${c.id}`)
+          .set(m.bearer)
+          .send({ merchant_id: merchantId, firstname: 'Changed' }),
+        http(t).post('/customer').set(m.bearer).send({ merchant_id: merchantId, firstname: 'New' }),
+      ]) {
+        const res = await req;
+        expectError(res, 400);
+        expect(res.body.message).toEqual([message]);
+      }
+      expect((await storedCustomer(t, c.id)).firstname).toBe('John');
+    });
+
+    it.each([
+      [
+        'a file',
+        [{ id: randomUUID(), name: 'contract.pdf' }],
+        'files must be empty: this service keeps no files for a customer',
+      ],
+      ['null', null, 'files must be an array'],
+      ['an object', {}, 'files must be an array'],
+    ])(
+      'refuses files that is %s (400, one precise message) and changes nothing',
+      async (_label, files, message) => {
+        const m = await newMerchant(t);
+        const c = await createStaxCustomer(t, m);
+        const res = await http(t)
+          .put(`/customer/${c.id}`)
+          .set(m.bearer)
+          .send({ files, firstname: 'Changed' });
+        expectError(res, 400);
+        expect(res.body.message).toEqual([message]);
+        expect((await storedCustomer(t, c.id)).firstname).toBe('John');
+      },
+    );
+
     it('accepts the body id in another letter case', async () => {
       const m = await newMerchant(t);
       const c = await createStaxCustomer(t, m);

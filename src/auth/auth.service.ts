@@ -33,6 +33,11 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+export const MISSING_CREDENTIALS = 'Missing API credentials';
+/** Half a v0 key pair: missing (the other half), not invalid; it says nothing about the half sent. */
+export const MISSING_CLIENT_SECRET = 'Missing API credentials: x-client-key needs x-client-secret';
+export const MISSING_CLIENT_KEY = 'Missing API credentials: x-client-secret needs x-client-key';
+
 const MAX_CREDENTIAL_LENGTH = 256;
 /** Bounds the key cache; past it the oldest entries go first. */
 const MAX_CACHED_KEYS = 10_000;
@@ -77,12 +82,15 @@ export class AuthService {
     const clientKey = headers['x-client-key'];
     const clientSecret = headers['x-client-secret'];
     if (authorization === undefined && clientKey === undefined && clientSecret === undefined) {
-      throw new UnauthorizedException('Missing API credentials');
+      throw new UnauthorizedException(MISSING_CREDENTIALS);
     }
     const invalid = () => new UnauthorizedException('Invalid API credentials');
 
     let key: ApiKey | null;
     if (clientKey !== undefined || clientSecret !== undefined) {
+      if (authorization === undefined && !clientSecret)
+        throw new UnauthorizedException(MISSING_CLIENT_SECRET);
+      if (authorization === undefined && !clientKey) throw new UnauthorizedException(MISSING_CLIENT_KEY);
       if (typeof clientKey !== 'string' || typeof clientSecret !== 'string') throw invalid();
       if (clientKey.length > MAX_CREDENTIAL_LENGTH || clientSecret.length > MAX_CREDENTIAL_LENGTH)
         throw invalid();

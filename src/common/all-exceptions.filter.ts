@@ -22,10 +22,31 @@ export class StoredResponse extends Error {
 }
 
 /**
+ * The `x-should-retry` header for an error status. Stainless-generated SDKs (Devdraft's among
+ * them) retry 408, 409, 429 and every 5xx unless this header says otherwise: `true` where waiting
+ * can change the answer (it comes with Retry-After: an idempotency key still in flight, the rate
+ * limit, the database away), `false` for any other 4xx (a taken email, a stale If-Match, a reused
+ * idempotency key, a missing scope, an unknown id, a bad body). Other 5xx get none: the SDK's own
+ * judgement stands.
+ */
+export function shouldRetry(status: number, headers: Record<string, string>): 'true' | 'false' | undefined {
+  if ('Retry-After' in headers || status === 408 || status === 429 || status === 503) return 'true';
+  if (status >= 400 && status < 500) return 'false';
+  return undefined;
+}
+
+/** The error response with its retry advice (see shouldRetry). */
+export function errorResponse(exception: unknown, requestId: string): ErrorResponse {
+  const out = renderError(exception, requestId);
+  const advice = shouldRetry(out.status, out.headers);
+  return advice === undefined ? out : { ...out, headers: { ...out.headers, 'x-should-retry': advice } };
+}
+
+/**
  * What the client sees for an exception. Anything that is not an HttpException is answered
  * without detail: a 5xx never shows a stack, SQL or a secret.
  */
-export function errorResponse(exception: unknown, requestId: string): ErrorResponse {
+function renderError(exception: unknown, requestId: string): ErrorResponse {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const raw = exception.getResponse();
@@ -93,7 +114,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (res.sent) return;
 
     if (exception instanceof StoredResponse) {
-      res.headers(exception.headers).status(exception.status).send(exception.body);
+      // A replayed error (a taken email, 404, 403, 412) is as final as it was the first time.
+      const advice = shouldRetry(exception.status, exception.headers);
+      const headers =
+        advice === undefined ? exception.headers : { ...exception.headers, 'x-should-retry': advice };
+      res.headers(headers).status(exception.status).send(exception.body);
       return;
     }
     const out = errorResponse(exception, req.id);

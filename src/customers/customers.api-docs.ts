@@ -15,10 +15,12 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { ExamplesObject, HeadersObject } from '@nestjs/swagger';
-import { throttlerMessage } from '@nestjs/throttler';
+import { MISSING_CLIENT_SECRET, MISSING_CREDENTIALS } from '../auth/auth.service';
 import { ErrorView } from '../common/error.view';
+import { RATE_LIMITED_MESSAGE } from '../rate-limit/rate-limit.module';
 import { countryCodeProblem, IDENTITY_RULE_MESSAGE } from './customer-rules';
 import { CUSTOMER_NOT_FOUND, EMAIL_TAKEN } from './customers.service';
+import { FILES_NOT_EMPTY, MERCHANT_ID_MISMATCH } from './dto/stax-customer.dto';
 import { V0_MESSAGES } from './dto/v0-customer.dto';
 
 /** Names of the security schemes that src/openapi.ts declares. */
@@ -116,17 +118,21 @@ const example = (status: number, summary: string, message: string | string[], re
 /** Every documented error answer, by name; a route lists the ones it can give. */
 export const ERROR_EXAMPLES = {
   // 400
-  alpha2Country: example(400, 'An alpha-2 country code', [countryCodeProblem('US') ?? '']),
+  alpha2Country: example(400, 'An alpha-2 country code: {"address_country": "US"}', [
+    countryCodeProblem('US') ?? '',
+  ]),
   identityRule: example(400, 'Nothing left to identify the customer', [IDENTITY_RULE_MESSAGE]),
   unknownField: example(400, 'A field the route does not know', ['property foo should not exist']),
   bodyIdMismatch: example(400, 'A body id that is not the path id', [
     'id in the body must match the customer id in the path',
   ]),
-  v0Validation: example(400, 'Field validation (the Devdraft example)', [
-    'First name cannot be empty',
-    'Invalid email format',
-    'Phone number cannot exceed 20 characters',
-  ]),
+  merchantIdMismatch: example(400, 'Another merchant id sent back in merchant_id', [MERCHANT_ID_MISMATCH]),
+  filesNotEmpty: example(400, 'Files sent back in files', [FILES_NOT_EMPTY]),
+  v0Validation: example(
+    400,
+    'Field validation: {"first_name": "", "email": "john.smith@", "phone_number": "+1 (987) 654-3210 ext. 42"}',
+    ['First name cannot be empty', 'Invalid email format', 'Phone number cannot exceed 20 characters'],
+  ),
   v0Enums: example(400, 'A value outside an enum', [V0_MESSAGES.customerType, V0_MESSAGES.status]),
   malformedJson: example(400, 'Malformed JSON', 'Malformed JSON in request body'),
   invalidId: example(400, 'A path id that is not a UUID', ['Customer ID must be a valid UUID']),
@@ -136,7 +142,8 @@ export const ERROR_EXAMPLES = {
   badStaxQuery: example(400, 'A query parameter out of range', ['per_page must not be greater than 200']),
   badV0Query: example(400, 'A query parameter out of range', ['take must not be greater than 100']),
   // 401
-  missingCredentials: example(401, 'No credentials', 'Missing API credentials'),
+  missingCredentials: example(401, 'No credentials', MISSING_CREDENTIALS),
+  incompleteKeyPair: example(401, 'x-client-key without x-client-secret', MISSING_CLIENT_SECRET),
   invalidCredentials: example(401, 'Unknown, mismatched or revoked credentials', 'Invalid API credentials'),
   // 403
   missingScope: example(403, 'The key lacks the scope', 'This API key lacks the scope customers:write'),
@@ -172,7 +179,7 @@ export const ERROR_EXAMPLES = {
     'This idempotency-key was already used with a different request (method, path or body)',
   ),
   // 429
-  rateLimited: example(429, 'Too many requests for this API key', throttlerMessage, true),
+  rateLimited: example(429, 'Too many requests for this API key', RATE_LIMITED_MESSAGE, true),
   // 503
   databaseUnavailable: example(503, 'Database unavailable', 'Database unavailable, try again shortly', true),
 } as const;
@@ -182,6 +189,7 @@ export type ErrorExampleName = keyof typeof ERROR_EXAMPLES;
 /** Errors any authenticated route can answer. */
 export const AUTHENTICATED_ERRORS = [
   'missingCredentials',
+  'incompleteKeyPair',
   'invalidCredentials',
   'missingScope',
   'rateLimited',
@@ -223,6 +231,15 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database is unavailable; retry after Retry-After seconds.',
 };
 
+/** Read by Stainless-generated SDKs (Devdraft's), which otherwise retry a 409 on their own. */
+const SHOULD_RETRY_HEADER = {
+  description:
+    '`true` when the same request can get another answer after Retry-After seconds (an idempotency-key ' +
+    'still in flight, 429, 503); `false` when a retry cannot change it (a taken email, 400, 401, 403, ' +
+    '404, 412, 413, 415, 422).',
+  schema: { type: 'string' as const, enum: ['true', 'false'] },
+};
+
 /**
  * One documented response per status, with the error envelope as schema and every named
  * example of that status (Swagger UI shows them in a drop-down).
@@ -239,15 +256,13 @@ export function ApiErrors(...names: ErrorExampleName[]) {
     .sort(([a], [b]) => a - b)
     .map(([status, group]) => {
       const retryAfter = group.some((n) => (ERROR_EXAMPLES[n] as ErrorExample).retryAfter);
-      const headers: HeadersObject = retryAfter
-        ? {
-            ...REQUEST_ID_HEADER,
-            'Retry-After': {
-              description: 'Seconds to wait before retrying.',
-              schema: { type: 'integer' },
-            },
-          }
-        : REQUEST_ID_HEADER;
+      const headers: HeadersObject = { ...REQUEST_ID_HEADER, 'x-should-retry': SHOULD_RETRY_HEADER };
+      if (retryAfter) {
+        headers['Retry-After'] = {
+          description: 'Seconds to wait before retrying.',
+          schema: { type: 'integer' },
+        };
+      }
       return ApiResponse({
         status,
         description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',

@@ -42,9 +42,21 @@ import {
 import { CustomersService } from './customers.service';
 import { STAX_CREATE_EXAMPLES, STAX_UPDATE_EXAMPLES } from './dto/stax-customer.examples';
 import { StaxAuditPage, StaxCustomerPage, StaxCustomerView } from './dto/stax-customer.view';
-import { StaxCustomerBody } from './dto/stax-customer.dto';
+import { MERCHANT_ID_MISMATCH, StaxCustomerBody } from './dto/stax-customer.dto';
 import { STAX_FILTER_FIELDS, STAX_KEYWORD_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
+
+/**
+ * The Stax fields this service does not show may be sent back (a GET-then-PUT from a Stax client),
+ * but only with the value the service would show: the caller's own merchant id. (files is checked
+ * by the body's own validation: it must be empty.)
+ */
+function checkEchoedFields(body: StaxCustomerBody, ctx: RequestContext): void {
+  const merchantId = body.merchant_id;
+  if (merchantId !== undefined && merchantId.toLowerCase() !== ctx.principal.merchantId.toLowerCase()) {
+    throw new BadRequestException([MERCHANT_ID_MISMATCH]);
+  }
+}
 
 /** The fields of a body that change the customer; the rest of a body is read-only. */
 function staxPatch(body: StaxCustomerBody): CustomerPatch {
@@ -81,12 +93,21 @@ export class StaxCustomersController {
   @ApiIdempotencyKey()
   @ApiJsonBody(StaxCustomerBody, STAX_CREATE_EXAMPLES)
   @ApiOkResponse({ type: StaxCustomerView, description: 'The new customer.', headers: WRITE_HEADERS })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODY_WRITE_ERRORS, 'alpha2Country', 'identityRule', 'emailTaken')
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'alpha2Country',
+    'identityRule',
+    'merchantIdMismatch',
+    'filesNotEmpty',
+    'emailTaken',
+  )
   async create(
     @Ctx() ctx: RequestContext,
     @Body() body: StaxCustomerBody,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
+    checkEchoedFields(body, ctx);
     return this.send(res, await this.customers.create(ctx, staxPatch(body), { identityRule: true }));
   }
 
@@ -152,6 +173,8 @@ export class StaxCustomersController {
     'alpha2Country',
     'identityRule',
     'bodyIdMismatch',
+    'merchantIdMismatch',
+    'filesNotEmpty',
     'emailTaken',
     'ifMatchFailed',
   )
@@ -165,6 +188,7 @@ export class StaxCustomersController {
     if (body.id !== undefined && (typeof body.id !== 'string' || body.id.toLowerCase() !== id)) {
       throw new BadRequestException(['id in the body must match the customer id in the path']);
     }
+    checkEchoedFields(body, ctx);
     return this.send(
       res,
       await this.customers.update(ctx, id, staxPatch(body), { identityRule: true, ifMatch }),

@@ -21,9 +21,14 @@ import {
 
 const clearable = 'An empty string or null clears it.';
 
+export const MERCHANT_ID_MISMATCH = 'merchant_id in the body must be the merchant id of your API key';
+export const FILES_NOT_EMPTY = 'files must be empty: this service keeps no files for a customer';
+
 /**
  * Body of POST /customer and PUT /customer/{id}. Every field is optional; on PUT only the fields
- * present change. The read-only fields of the response may be sent back and are ignored.
+ * present change. The read-only fields of the response may be sent back and are ignored, and so
+ * may two fields of a Stax customer this service does not show, when they repeat what it would
+ * show: merchant_id (the caller's own) and files (empty).
  */
 export class StaxCustomerBody {
   @ApiPropertyOptional({
@@ -181,10 +186,45 @@ export class StaxCustomerBody {
   @MaxJsonBytes(16 * 1024)
   options?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional({ default: true })
+  // No `default` in the schema: generated clients turn a defaulted property into a required one,
+  // and then a partial update cannot be written. The description says what the default is.
+  @ApiPropertyOptional({
+    type: 'boolean',
+    example: true,
+    description:
+      'true when left out on create; left out on update, it keeps its value. It cannot be cleared (null is 400).',
+  })
   @NotNullIfPresent()
   @IsBoolean()
   allow_invoice_credit_card_payments?: boolean;
+
+  // ---- Stax fields this service does not show: accepted when they repeat what it would show ----
+
+  @ApiProperty({
+    type: 'string',
+    format: 'uuid',
+    required: false,
+    description:
+      'Stax clients send back the customer they read, with its merchant_id. Accepted when it is the merchant ' +
+      'id of your API key (it changes nothing); any other value is 400.',
+  })
+  @NotNullIfPresent()
+  @IsString()
+  merchant_id?: string;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    maxItems: 0,
+    required: false,
+    description:
+      'Stax clients send back the files of the customer they read. This service keeps none, so only an ' +
+      'empty list is accepted; any file is 400.',
+  })
+  @NotNullIfPresent()
+  @IsArray()
+  @ArrayMaxSize(0, { message: FILES_NOT_EMPTY })
+  files?: unknown[];
 
   // ---- read-only: accepted so a GET-then-PUT of the whole object works, never applied ----
 

@@ -1,4 +1,7 @@
-/** Request-body examples of the Stax routes, offered in Swagger UI's example drop-down. */
+/**
+ * Request-body examples of the Stax routes, offered in Swagger UI's example drop-down. Each is a
+ * valid body: the invalid ones, with the answer they get, are the error-response examples.
+ */
 import type { ExamplesObject } from '@nestjs/swagger';
 
 export const STAX_CREATE_EXAMPLES: ExamplesObject = {
@@ -26,10 +29,6 @@ export const STAX_CREATE_EXAMPLES: ExamplesObject = {
     summary: 'Only a company (one of firstname, lastname, email, company is needed)',
     value: { company: 'Acme Corp' },
   },
-  alpha2Country: {
-    summary: 'An alpha-2 country code: 400, "did you mean USA?"',
-    value: { firstname: 'John', address_country: 'US' },
-  },
 };
 
 export const STAX_UPDATE_EXAMPLES: ExamplesObject = {
@@ -44,9 +43,5 @@ export const STAX_UPDATE_EXAMPLES: ExamplesObject = {
   clear: {
     summary: 'Clear fields: an empty string or null',
     value: { address_2: '', notes: null },
-  },
-  alpha2Country: {
-    summary: 'An alpha-2 country code: 400, "did you mean USA?"',
-    value: { address_country: 'US' },
   },
 };

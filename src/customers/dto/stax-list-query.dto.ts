@@ -97,7 +97,11 @@ export class StaxListQuery extends StaxPageQuery {
   @IsIn(STAX_SORT_FIELDS)
   sort?: (typeof STAX_SORT_FIELDS)[number];
 
-  @ApiPropertyOptional({ enum: ['ASC', 'DESC'], default: 'DESC' })
+  @ApiPropertyOptional({
+    enum: ['ASC', 'DESC', 'asc', 'desc'],
+    default: 'DESC',
+    description: 'Case-insensitive.',
+  })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @IsIn(['ASC', 'DESC'])

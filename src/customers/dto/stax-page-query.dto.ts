@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { toInt } from './validators';
+import { toInt, WHOLE_NUMBER } from './validators';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class StaxPageQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1, description: WHOLE_NUMBER })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -12,7 +12,7 @@ export class StaxPageQuery {
   @Max(1_000_000)
   page?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: WHOLE_NUMBER })
   @IsOptional()
   @Transform(toInt)
   @IsInt()

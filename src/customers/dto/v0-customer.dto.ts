@@ -26,20 +26,21 @@ function fieldRule(name: string, problem: (value: unknown) => string | null) {
 
 const nameProblem = (label: string, required: boolean) => (v: unknown) => {
   if (v === undefined) return required ? `${label} is required` : null;
-  if (typeof v !== 'string' || v.trim() === '') return `${label} cannot be empty`;
+  if (v !== null && typeof v !== 'string') return `${label} must be a string`;
+  if (v === null || v.trim() === '') return `${label} cannot be empty`;
   if (v.length > 100) return `${label} cannot exceed 100 characters`;
   return null;
 };
 
 const phoneProblem = (required: boolean) => (v: unknown) => {
   if (v === undefined || v === null || v === '') return required ? 'Phone number is required' : null;
-  if (typeof v !== 'string') return 'Invalid phone number format';
+  if (typeof v !== 'string') return 'Phone number must be a string';
   if (v.length > 20) return 'Phone number cannot exceed 20 characters';
   return isValidPhone(v) ? null : 'Invalid phone number format';
 };
 
 const emailProblem = (v: unknown) => {
-  if (typeof v !== 'string') return 'Invalid email format';
+  if (typeof v !== 'string') return 'Email must be a string';
   if (v.length > 255) return 'Email cannot exceed 255 characters';
   return isEmail(v) ? null : 'Invalid email format';
 };
@@ -118,12 +119,18 @@ export class V0CreateCustomerBody {
   @PhoneNumber(true)
   phone_number!: string;
 
-  @ApiPropertyOptional({ enum: CUSTOMER_TYPES, default: 'Individual', example: 'Enterprise' })
+  // Defaults are said in the description, not as `default`: generated clients would make the
+  // field required.
+  @ApiPropertyOptional({
+    enum: CUSTOMER_TYPES,
+    example: 'Enterprise',
+    description: 'Individual when left out.',
+  })
   @IfPresent()
   @IsIn(CUSTOMER_TYPES, { message: V0_MESSAGES.customerType })
   customer_type?: CustomerType;
 
-  @ApiPropertyOptional({ ...statusDoc, default: 'ACTIVE' })
+  @ApiPropertyOptional({ ...statusDoc, description: `ACTIVE when left out. ${statusDoc.description}` })
   @IfPresent()
   @IsIn(CUSTOMER_STATUSES, { message: V0_MESSAGES.status })
   status?: CustomerStatus;

@@ -1,4 +1,7 @@
-/** Request-body examples of the v0 routes (from the Devdraft document), offered in Swagger UI. */
+/**
+ * Request-body examples of the v0 routes (from the Devdraft document), offered in Swagger UI. Each
+ * is a valid body: the invalid ones, with the answer they get, are the error-response examples.
+ */
 import type { ExamplesObject } from '@nestjs/swagger';
 
 export const V0_CREATE_EXAMPLES: ExamplesObject = {
@@ -31,9 +34,5 @@ export const V0_UPDATE_EXAMPLES: ExamplesObject = {
   blacklist: {
     summary: 'Blacklist (moving back to ACTIVE needs customers:reactivate)',
     value: { status: 'BLACKLISTED' },
-  },
-  invalid: {
-    summary: 'Invalid values: 400 with one message per field',
-    value: { first_name: '', email: 'john.smith@', phone_number: '+1 (987) 654-3210 ext. 42' },
   },
 };

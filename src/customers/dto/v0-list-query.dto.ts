@@ -3,11 +3,11 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CUSTOMER_STATUSES, CustomerStatus } from '../customer.entity';
 import { V0_MESSAGES } from './v0-customer.dto';
-import { toInt } from './validators';
+import { toInt, WHOLE_NUMBER } from './validators';
 
 /** skip/take paging as the v0 surface uses it. */
 export class V0PageQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 10000, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 10000, default: 0, description: WHOLE_NUMBER })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -15,7 +15,7 @@ export class V0PageQuery {
   @Max(10000)
   skip?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10, description: WHOLE_NUMBER })
   @IsOptional()
   @Transform(toInt)
   @IsInt()

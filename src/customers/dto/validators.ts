@@ -78,7 +78,13 @@ export const MaxJsonBytes = (max: number, options?: ValidationOptions) =>
     options,
   );
 
-/** Query transforms: "12" → 12 (anything else is left for the integer check to refuse); one value → a list. */
+/** The OpenAPI description of an integer query parameter (see toInt). */
+export const WHOLE_NUMBER = 'A whole-number decimal (`20.0`) is accepted.';
+
+/**
+ * Query transforms: "12" → 12, and "12.0" too, since SDKs that type every number as a float send
+ * it so (anything else is left for the integer check to refuse); one value → a list.
+ */
 export const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  typeof value === 'string' && /^-?\d{1,9}(\.0+)?$/.test(value) ? Number(value) : value;
 export const toList = ({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value);
