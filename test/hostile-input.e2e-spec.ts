@@ -88,6 +88,49 @@ describe('hostile input', () => {
     await t.close();
   });
 
+  describe('bodies over BODY_LIMIT', () => {
+    /** POSTs a body in chunks (no Content-Length), as a streaming client does. */
+    function chunkedPost(m: TestMerchant, body: string): Promise<RawResponse> {
+      const url = new URL(t.url);
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(
+          { host: url.hostname, port: url.port, method: 'POST', path: '/customer', agent: false },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString(),
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.setHeader('content-type', 'application/json');
+        for (const [k, v] of Object.entries(m.bearer)) req.setHeader(k, v);
+        for (let i = 0; i < body.length; i += 16 * 1024) req.write(body.slice(i, i + 16 * 1024));
+        req.end();
+      });
+    }
+
+    it('a chunked body that grows past the limit is 413 naming it, as an announced one is', async () => {
+      const m = await newMerchant(t);
+      const body = JSON.stringify({ firstname: 'Big', notes: 'x'.repeat(101 * 1024) });
+      const chunked = await chunkedPost(m, body);
+      expect(chunked.headers['transfer-encoding']).toBeUndefined();
+      expect(chunked.status).toBe(413);
+      expect(JSON.parse(chunked.body)).toMatchObject({
+        statusCode: 413,
+        message: 'Request body is larger than 100kb',
+      });
+      const announced = await http(t).post('/customer').set(m.bearer).send(body).type('json').expect(413);
+      expect(announced.body.message).toBe('Request body is larger than 100kb');
+      expect((await http(t).get('/customer').set(m.bearer).expect(200)).body.total).toBe(0);
+    });
+  });
+
   describe('deep and huge JSON', () => {
     const DEPTH = 5000;
     const deepObject = (leaf: string) => '{"a":'.repeat(DEPTH) + leaf + '}'.repeat(DEPTH);

@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable, uniqueViolation, valueTooLong } from '../database/db-errors';
-import { errorBody } from './http-pipeline';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { errorBody } from './error.view';
 import type { AppRequest } from './app-request';
 
 export interface ErrorResponse {
@@ -36,8 +37,8 @@ export function shouldRetry(status: number, headers: Record<string, string>): 't
 }
 
 /** The error response with its retry advice (see shouldRetry). */
-export function errorResponse(exception: unknown, requestId: string): ErrorResponse {
-  const out = renderError(exception, requestId);
+export function errorResponse(exception: unknown, requestId: string, bodyLimit?: string): ErrorResponse {
+  const out = renderError(exception, requestId, bodyLimit);
   const advice = shouldRetry(out.status, out.headers);
   return advice === undefined ? out : { ...out, headers: { ...out.headers, 'x-should-retry': advice } };
 }
@@ -46,16 +47,19 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
  * What the client sees for an exception. Anything that is not an HttpException is answered
  * without detail: a 5xx never shows a stack, SQL or a secret.
  */
-function renderError(exception: unknown, requestId: string): ErrorResponse {
+function renderError(exception: unknown, requestId: string, bodyLimit = 'the limit'): ErrorResponse {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    // Only Fastify's bodyLimit answers 413 (Nest hands its error over as an HttpException).
+    if (status === 413)
+      return { status, body: errorBody(status, bodyTooLarge(bodyLimit), requestId), headers: {} };
     const raw = exception.getResponse();
     const message =
       typeof raw === 'string' ? raw : ((raw as { message?: string | string[] }).message ?? exception.message);
     const headers = (exception as HttpException & { headers?: Record<string, string> }).headers ?? {};
     return { status, body: errorBody(status, message, requestId), headers };
   }
-  const early = fastifyClientError(exception);
+  const early = fastifyClientError(exception, bodyLimit);
   if (early)
     return { status: early.status, body: errorBody(early.status, early.message, requestId), headers: {} };
   if (isDatabaseUnavailable(exception)) {
@@ -81,20 +85,27 @@ function renderError(exception: unknown, requestId: string): ErrorResponse {
   return { status: 500, body: errorBody(500, 'Internal server error', requestId), headers: {} };
 }
 
+/** BODY_LIMIT is enforced by Fastify alone (fastifyOptions), for announced and chunked bodies alike. */
+function bodyTooLarge(bodyLimit: string): string {
+  return `Request body is larger than ${bodyLimit}`;
+}
+
 /**
- * Errors Fastify raises itself before a route runs (body over the limit, a bad Content-Length):
- * the client's fault, so their 4xx status in the envelope rather than a 500.
+ * Errors Fastify raises itself before a route runs (body over BODY_LIMIT, whether announced by
+ * Content-Length or grown past it in chunks; a bad Content-Length): the client's fault, so their
+ * 4xx status in the envelope rather than a 500.
  */
-function fastifyClientError(exception: unknown): { status: number; message: string } | undefined {
+function fastifyClientError(
+  exception: unknown,
+  bodyLimit: string,
+): { status: number; message: string } | undefined {
   const e = exception as { code?: unknown; statusCode?: unknown } | null;
   if (!e || typeof e.code !== 'string' || !e.code.startsWith('FST_')) return undefined;
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status < 400 || status >= 500) return undefined;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      // A body announced with its Content-Length is refused earlier, naming BODY_LIMIT
-      // (http-pipeline.ts); this is a chunked one that grew past it.
-      return { status: 413, message: 'Request body is larger than the limit' };
+      return { status: 413, message: bodyTooLarge(bodyLimit) };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, message: 'Content-Type must be application/json' };
     default:
@@ -106,6 +117,8 @@ function fastifyClientError(exception: unknown): { status: number; message: stri
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -121,7 +134,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.headers(headers).status(exception.status).send(exception.body);
       return;
     }
-    const out = errorResponse(exception, req.id);
+    const out = errorResponse(exception, req.id, this.config.bodyLimit);
     if (out.status >= 500) {
       const err = exception as Error;
       if (out.status === 503) this.logger.warn(`database unavailable (request ${req.id}): ${err?.message}`);

@@ -1,6 +1,12 @@
+import { STATUS_CODES } from 'node:http';
 import { ApiProperty } from '@nestjs/swagger';
 
-/** OpenAPI schema of the one error envelope (docs/behaviour.md, "Errors"); the filter builds it with errorBody(). */
+/** The one error envelope (docs/behaviour.md, "Errors"): built only by errorBody(), shown by ErrorView. */
+export function errorBody(status: number, message: string | string[], requestId: string): ErrorView {
+  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, requestId };
+}
+
+/** OpenAPI schema of the error envelope. */
 export class ErrorView {
   @ApiProperty({ type: 'integer', example: 400, description: 'The HTTP status, repeated.' })
   statusCode!: number;

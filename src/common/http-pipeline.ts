@@ -9,12 +9,9 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { AppRequest } from './app-request';
+import { errorBody } from './error.view';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
-
-export function errorBody(status: number, message: string | string[], requestId: string) {
-  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, requestId };
-}
 
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KiB, malformed
@@ -186,15 +183,12 @@ export async function installHttpPipeline(
     payload.resume();
     payload.on('end', () => done(null, undefined));
   });
-  const bodyLimit = bodyLimitBytes(config.bodyLimit);
+  // BODY_LIMIT itself is Fastify's bodyLimit (fastifyOptions): it refuses a body announced larger
+  // before reading it, and a chunked one once it grows past; the error filter answers 413.
   fastify.addHook('preParsing', (req, _reply, payload, done) => {
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
       done(clientError(415, 'Unsupported content encoding or charset'), payload);
-      return;
-    }
-    if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
-      done(clientError(413, `Request body is larger than ${config.bodyLimit}`), payload);
       return;
     }
     done(null, payload);
