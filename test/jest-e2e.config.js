@@ -1,6 +1,7 @@
 /**
  * End-to-end tests: real HTTP through the real AppModule.
- * DATABASE_URL picks the database (default: a fresh SQLite file per test file).
+ * E2E_DATABASE_URL picks the database (default: a fresh SQLite file per test file); snapshots are
+ * kept per database (support/snapshot-resolver.js).
  */
 module.exports = {
   rootDir: '..',
@@ -10,4 +11,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testEnvironment: 'node',
   testTimeout: 30000,
+  snapshotResolver: '<rootDir>/test/support/snapshot-resolver.js',
 };
