@@ -14,6 +14,7 @@ import type { RequestContext } from '../common/request-context';
 import { DatabaseService } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
 import type { SqlTransaction } from '../database/sql-transaction';
+import { CustomerChanges } from './customer-changes';
 import { Customer } from './customer.entity';
 import { CUSTOMER_DEFAULTS, CustomerPatch, CustomerWritable } from './customer-fields';
 import {
@@ -60,6 +61,7 @@ export class CustomersService {
     private readonly db: DatabaseService,
     private readonly customers: CustomersRepository,
     private readonly audit: AuditService,
+    private readonly changes: CustomerChanges,
   ) {}
 
   async create(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
@@ -203,8 +205,9 @@ export class CustomersService {
   }
 
   /**
-   * Runs one write in one transaction: the change, its audit entries, then the request's
-   * before-commit step, all committed together or not at all. A unique-email violation becomes
+   * Runs one write in one transaction: the change, its audit entries, the steps other modules
+   * add to every change (CustomerChanges), then the request's own before-commit step, all
+   * committed together or not at all. A unique-email violation becomes
    * 409, and a MySQL deadlock (the database rolled everything back) is simply run again.
    */
   private async write(ctx: RequestContext, fn: (tx: SqlTransaction) => Promise<Written>): Promise<Customer> {
@@ -212,8 +215,11 @@ export class CustomersService {
       try {
         return await this.db.transaction(async (tx) => {
           const { customer, audit } = await fn(tx);
-          // Entries are dated as the change: its updated_at (created_at for a new customer).
-          this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
+          if (audit.length > 0) {
+            // Entries are dated as the change: its updated_at (created_at for a new customer).
+            this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
+            await this.changes.run(tx, { ctx, customer, audit });
+          }
           await ctx.beforeCommit?.(tx, customer);
           return customer;
         });
