@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import {
-  CUSTOMER_DEFAULTS,
   CUSTOMER_FIELDS,
   NOTES_MAX_CHARS,
   STAX_WRITABLE_FIELDS,
@@ -17,6 +16,7 @@ import {
   WRITABLE_FIELDS,
   WritableField,
 } from './customer-fields';
+import { CUSTOMER_DEFAULTS } from './customer-rules';
 import { StaxCustomerBody } from './dto/stax-customer.dto';
 
 interface Schema {

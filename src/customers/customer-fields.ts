@@ -2,13 +2,12 @@
  * The customer's fields, declared once. For each field a client can write: its name on each
  * surface, its width, and the value a new customer gets when the create leaves it out.
  *
- * Derived from this table: the entity's column widths, `CustomerWritable`, `WRITABLE_FIELDS`,
- * `CUSTOMER_DEFAULTS`, the Stax surface's writable fields and the v0 name map in both directions.
+ * Derived from this table: the entity's column widths and `CustomerWritable` (customer.entity.ts),
+ * `WRITABLE_FIELDS`, `CUSTOMER_DEFAULTS` (customer-rules.ts), the Stax surface's writable fields
+ * and the v0 name map in both directions.
  * Checked against it by tests: the request and response schemas of both surfaces
  * (customer-fields.spec.ts) and the columns the migrations made (test/schema.e2e-spec.ts).
  */
-import type { Customer } from './customer.entity';
-
 interface FieldSpec {
   /** Shown and written on the Stax surface, under the stored name. */
   stax: boolean;
@@ -48,15 +47,7 @@ export const NOTES_MAX_CHARS = 21844;
 
 export type WritableField = keyof typeof CUSTOMER_FIELDS;
 
-/** Fields a client may write. Everything else on a customer is read-only. */
-export type CustomerWritable = Pick<Customer, WritableField>;
-export type CustomerPatch = Partial<CustomerWritable>;
-
 export const WRITABLE_FIELDS = Object.keys(CUSTOMER_FIELDS) as WritableField[];
-
-export const CUSTOMER_DEFAULTS = Object.fromEntries(
-  WRITABLE_FIELDS.map((f) => [f, CUSTOMER_FIELDS[f].default]),
-) as unknown as CustomerWritable;
 
 export type StaxField = {
   [F in WritableField]: (typeof CUSTOMER_FIELDS)[F] extends { stax: true } ? F : never;

@@ -6,8 +6,14 @@
 import { createHash } from 'node:crypto';
 import countries from 'i18n-iso-countries';
 import type { FieldChanges } from '../audit/audit-entry.entity';
-import type { Customer } from './customer.entity';
-import { CustomerPatch, CustomerWritable, WRITABLE_FIELDS } from './customer-fields';
+import { canonicalJson } from '../common/canonical-json';
+import type { Customer, CustomerPatch, CustomerWritable } from './customer.entity';
+import { CUSTOMER_FIELDS, WRITABLE_FIELDS } from './customer-fields';
+
+/** A new customer's values for the fields its create does not send. */
+export const CUSTOMER_DEFAULTS = Object.fromEntries(
+  WRITABLE_FIELDS.map((f) => [f, CUSTOMER_FIELDS[f].default]),
+) as unknown as CustomerWritable;
 
 export const IDENTITY_RULE_MESSAGE =
   'Customer requires at least one of firstname, lastname, email or company';
@@ -83,15 +89,6 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   return canonicalJson(a) === canonicalJson(b);
-}
-
-/** JSON with object keys sorted, so equal values have equal text whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
 }
 
 /** Field-by-field differences, only for fields that really changed. */

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { columnWidth, CUSTOMER_FIELDS } from './customer-fields';
+import { columnWidth, CUSTOMER_FIELDS, WritableField } from './customer-fields';
 
 export const CUSTOMER_TYPES = [
   'Individual',
@@ -116,3 +116,7 @@ export class Customer {
   @Column({ type: 'datetime', precision: 3, nullable: true })
   deleted_at!: Date | null;
 }
+
+/** The fields a client may write (customer-fields.ts); everything else on a customer is read-only. */
+export type CustomerWritable = Pick<Customer, WritableField>;
+export type CustomerPatch = Partial<CustomerWritable>;

@@ -15,9 +15,9 @@ import { DatabaseService } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { CustomerChanges } from './customer-changes';
-import { Customer } from './customer.entity';
-import { CUSTOMER_DEFAULTS, CustomerPatch, CustomerWritable } from './customer-fields';
+import { Customer, CustomerPatch, CustomerWritable } from './customer.entity';
 import {
+  CUSTOMER_DEFAULTS,
   diff,
   emailKey,
   IDENTITY_RULE_MESSAGE,

@@ -20,8 +20,8 @@ import { PresentWith } from '../common/presenter';
 import type { RequestContext } from '../common/request-context';
 import { laravelPage } from '../common/laravel-page';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
-import type { Customer } from './customer.entity';
-import { CustomerPatch, STAX_WRITABLE_FIELDS } from './customer-fields';
+import type { Customer, CustomerPatch } from './customer.entity';
+import { STAX_WRITABLE_FIELDS } from './customer-fields';
 import { versionTag } from './customer-rules';
 import { toStaxAuditEntry, toStaxCustomer } from './customer.views';
 import {

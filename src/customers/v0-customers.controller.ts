@@ -5,8 +5,8 @@ import { Ctx } from '../common/app-request';
 import { PresentWith } from '../common/presenter';
 import type { RequestContext } from '../common/request-context';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
-import type { Customer } from './customer.entity';
-import { CustomerPatch, V0_TO_STORED } from './customer-fields';
+import type { Customer, CustomerPatch } from './customer.entity';
+import { V0_TO_STORED } from './customer-fields';
 import { versionTag } from './customer-rules';
 import { toV0AuditEntry, toV0Customer } from './customer.views';
 import {

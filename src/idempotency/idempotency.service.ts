@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictException, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { canonicalJson } from '../customers/customer-rules';
+import { canonicalJson } from '../common/canonical-json';
 import { uniqueViolation } from '../database/db-errors';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { IdempotencyRepository, OwnedKey, StoredAnswer } from './idempotency.repository';
