@@ -63,22 +63,41 @@ describe('SQL statements', () => {
 
   it('customers: reads and searches', async () => {
     const customers = t.app.get(CustomersRepository);
-    const page = { sort: 'created_at', order: 'DESC', skip: 0, take: 50 } as const;
+    const none = { startsWith: [], keywords: [], trashed: 'without', take: 50 } as const;
+    const newest = { sort: 'created_at', order: 'DESC' } as const;
     expect(
       await sent(async () => {
         await customers.findOne(merchant, id);
         await customers.exists(merchant, id);
-        await customers.search(merchant, { ...page, contains: [], anyContains: [], trashed: 'without' });
-        await customers.search(merchant, {
-          contains: [{ column: 'lastname', text: 'smith' }],
-          anyContains: [{ columns: ['firstname', 'email'], text: 'jo' }],
-          status: 'ACTIVE',
-          sort: 'lastname',
-          order: 'ASC',
-          trashed: 'only',
-          skip: 50,
-          take: 50,
-        });
+        await customers.search(merchant, { ...none, ...newest, start: { skip: 0 } }, 10_000);
+        await customers.search(
+          merchant,
+          {
+            startsWith: [
+              { column: 'lastname', text: 'smith' },
+              { column: 'phone', text: '+1 407' },
+            ],
+            keywords: ['jo'],
+            status: 'ACTIVE',
+            sort: 'lastname',
+            order: 'ASC',
+            trashed: 'only',
+            start: { skip: 50 },
+            take: 50,
+          },
+          10_000,
+        );
+        await customers.search(
+          merchant,
+          {
+            ...none,
+            ...newest,
+            name: 'john s',
+            emailKey: 'j@x.com',
+            start: { after: { id, created_at: now } },
+          },
+          10_000,
+        );
       }),
     ).toMatchSnapshot();
   });

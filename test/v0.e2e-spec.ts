@@ -247,10 +247,19 @@ describe('v0 surface (/api/v0/customers)', () => {
       expect(page.body).toMatchObject({ total: 3, skip: 1, take: 1 });
       expect(page.body.data.map((x: { id: string }) => x.id)).toEqual([b.id]);
 
+      expect(all.body.total_relation).toBe('eq');
+      // name: the start of the first name, the last name, or "first last"; never the middle.
       const byName = await http(t).get('/api/v0/customers?name=ALI').set(m.keyPair).expect(200);
       expect(byName.body.data.map((x: { id: string }) => x.id).sort()).toEqual([a.id, b.id].sort());
-      const byEmail = await http(t).get('/api/v0/customers?email=ONE.test').set(m.keyPair).expect(200);
-      expect(byEmail.body.data.map((x: { id: string }) => x.id)).toEqual([c.id, a.id]);
+      const full = await http(t).get('/api/v0/customers?name=carol%20k').set(m.keyPair).expect(200);
+      expect(full.body.data.map((x: { id: string }) => x.id)).toEqual([c.id]);
+      const middle = await http(t).get('/api/v0/customers?name=lison').set(m.keyPair).expect(200);
+      expect(middle.body.data).toEqual([]);
+      // email: the whole address, in any case; a part of it matches nothing.
+      const byEmail = await http(t).get('/api/v0/customers?email=CAROL@One.test').set(m.keyPair).expect(200);
+      expect(byEmail.body.data.map((x: { id: string }) => x.id)).toEqual([c.id]);
+      const part = await http(t).get('/api/v0/customers?email=one.test').set(m.keyPair).expect(200);
+      expect(part.body.data).toEqual([]);
       const byStatus = await http(t).get('/api/v0/customers?status=DEACTIVATED').set(m.keyPair).expect(200);
       expect(byStatus.body.data.map((x: { id: string }) => x.id)).toEqual([b.id]);
     });

@@ -126,6 +126,7 @@ describe('loadConfig: operations settings', () => {
       metricsEnabled: true,
       apiKeyCacheTtlMs: 5_000,
       idempotencyLeaseMs: 5_000,
+      listCountLimit: 10_000,
     });
   });
 

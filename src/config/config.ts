@@ -31,6 +31,8 @@ export interface AppConfig {
   apiKeyCacheTtlMs: number;
   /** How long a key stays "in flight" before a crashed owner's key is usable again (≤ 60 s). */
   idempotencyLeaseMs: number;
+  /** A filtered list counts its matches exactly up to this many; past it `total` is this bound. */
+  listCountLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
     apiKeyCacheTtlMs: readInt(env, 'API_KEY_CACHE_TTL_MS', 5_000, 0, 60_000),
     idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 5_000, 1_000, 60_000),
+    listCountLimit: readInt(env, 'LIST_COUNT_LIMIT', 10_000, 1, 1_000_000),
   };
 }
 

@@ -4,9 +4,8 @@ import { EntityRows } from '../database/entity-rows';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { Customer } from './customer.entity';
 
-/** Columns a search may match text in. */
-export type SearchColumn =
-  | 'id'
+/** Columns a per-field filter may match the start of (phone by its digits). */
+export type PrefixColumn =
   | 'firstname'
   | 'lastname'
   | 'company'
@@ -17,8 +16,19 @@ export type SearchColumn =
   | 'address_city'
   | 'address_state'
   | 'address_zip'
-  | 'notes'
   | 'reference';
+
+/** Columns a keyword may match the start of a word in (phone by its digits). */
+export const KEYWORD_COLUMNS = [
+  'id',
+  'firstname',
+  'lastname',
+  'email',
+  'company',
+  'notes',
+  'reference',
+  'phone',
+] as const;
 
 /** Columns a list may be sorted on (then by id, for a stable order). */
 export type SortColumn =
@@ -33,31 +43,61 @@ export type SortColumn =
   | 'created_at'
   | 'updated_at';
 
+/** Where a page starts: after `skip` matches, or right after a given customer in created_at order. */
+export type PageStart = { skip: number } | { after: Pick<Customer, 'id' | 'created_at'> };
+
 /**
- * A search of one merchant's customers. Column names are typed as unions, never `string`: they
- * become SQL identifiers (checked once more against the entity's columns), and only values travel
- * as parameters.
+ * A search of one merchant's customers (README, "Listing and searching customers"). Column names
+ * are typed as unions, never `string`: they become SQL identifiers (checked once more against the
+ * entity's columns), and only values travel as parameters.
  */
 export interface CustomerSearch {
-  /** Column → substring, each matched case-insensitively, all ANDed. */
-  contains: { column: SearchColumn; text: string }[];
-  /** Each entry must match (substring) at least one of its columns: Stax keywords[], v0 name. */
-  anyContains: { columns: readonly SearchColumn[]; text: string }[];
-  /** Exact status. */
+  /** Column → text its value must start with (case-insensitive), all ANDed. */
+  startsWith: readonly { column: PrefixColumn; text: string }[];
+  /** Each must start a word of one of KEYWORD_COLUMNS (case-insensitive), all ANDed. */
+  keywords: readonly string[];
+  /** v0 `name`: the start of the first name, the last name or "first last". */
+  name?: string;
+  /** v0 `email`: the whole address, case-insensitive (compared with the stored email_key). */
+  emailKey?: string;
   status?: Customer['status'];
   sort: SortColumn;
   order: 'ASC' | 'DESC';
   trashed: 'without' | 'with' | 'only';
-  skip: number;
+  start: PageStart;
   take: number;
 }
 
+/** A page of a search, with the number of all matches: exact, or (`exact: false`) at least this many. */
+export interface SearchPage {
+  rows: Customer[];
+  total: number;
+  exact: boolean;
+}
+
 /**
- * LIKE with '!' as the escape character: the same on MySQL and SQLite, so % and _ are plain text.
- * The database lower-cases both sides (see `contains`), so they fold case by the same rules.
+ * Characters that separate words for keywords: whitespace and the punctuation of email
+ * addresses and ids. Each is turned into a space before matching, so a word starts the text or
+ * follows a space.
  */
-function likePattern(text: string): string {
-  return '%' + text.replace(/[!%_]/g, (ch) => '!' + ch) + '%';
+const WORD_SEPARATORS = ['.', '@', '-', '_', '+', '\t', '\n', '\r'];
+
+/** The same separators, in a keyword. */
+const KEYWORD_SEPARATORS = /[.@\-_+\s]/g;
+
+/** A keyword that reads as (part of) a phone number: digits, spaces and - . ( ) +. */
+const PHONE_LIKE = /^[\d\s().+-]+$/;
+
+/** Characters a stored phone number may have besides its digits. */
+const PHONE_PUNCTUATION = [' ', '-', '.', '(', ')', '+'];
+
+/** LIKE with '!' as the escape character (the same on MySQL and SQLite), so % and _ are plain text. */
+function escapeLike(text: string): string {
+  return text.replace(/[!%_]/g, (ch) => '!' + ch);
+}
+
+function digitsOf(text: string): string {
+  return text.replace(/\D/g, '');
 }
 
 /** All SQL about customers (table `customers`). Every statement is scoped by merchant_id first. */
@@ -111,47 +151,112 @@ export class CustomersRepository {
     tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
   }
 
-  /** One page of the search and the number of all matches. */
-  async search(merchantId: string, s: CustomerSearch): Promise<{ rows: Customer[]; total: number }> {
+  /**
+   * One page of the search and the number of all matches. A search with any filter counts up to
+   * `countLimit` + 1 matches and stops there (`exact: false`, total = countLimit); the plain list
+   * of a merchant's customers is always counted exactly.
+   */
+  async search(merchantId: string, s: CustomerSearch, countLimit: number): Promise<SearchPage> {
     const { rows } = this.sql;
     const where = this.searchWhere(merchantId, s);
-    const order = `${rows.column(s.sort)} ${s.order}, ${rows.column('id')} ${s.order}`;
+    const page = this.pageOf(s);
+    const filtered = where.filtered;
+    const count = filtered
+      ? `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${rows.table} WHERE ${where.sql} LIMIT ?) matches`
+      : `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${where.sql}`;
     const [found, counted] = await Promise.all([
       this.db.query(
-        `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-        [...where.params, s.take, s.skip],
+        `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${[where.sql, ...page.where].join(' AND ')} ` +
+          `ORDER BY ${page.order} LIMIT ? OFFSET ?`,
+        [...where.params, ...page.params, s.take, page.skip],
       ),
       this.db.query<{ n: number | string }[]>(
-        `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${where.sql}`,
-        where.params,
+        count,
+        filtered ? [...where.params, countLimit + 1] : where.params,
       ),
     ]);
-    return { rows: found.map((r) => rows.hydrate(r)), total: Number(counted[0].n) };
+    const n = Number(counted[0].n);
+    const exact = !filtered || n <= countLimit;
+    return { rows: found.map((r) => rows.hydrate(r)), total: exact ? n : countLimit, exact };
   }
 
-  private searchWhere(merchantId: string, s: CustomerSearch): { sql: string; params: unknown[] } {
+  private pageOf(s: CustomerSearch): { where: string[]; params: unknown[]; order: string; skip: number } {
+    const { rows } = this.sql;
+    const order = `${rows.column(s.sort)} ${s.order}, ${rows.column('id')} ${s.order}`;
+    if ('skip' in s.start) return { where: [], params: [], order, skip: s.start.skip };
+    // Keyset on (created_at, id): the next page starts right after the given customer.
+    const [createdAt, id] = [rows.column('created_at'), rows.column('id')];
+    const cmp = s.order === 'DESC' ? '<' : '>';
+    const at = rows.values({ created_at: s.start.after.created_at });
+    return {
+      where: [`(${createdAt} ${cmp} ? OR (${createdAt} = ? AND ${id} ${cmp} ?))`],
+      params: [...at, ...at, s.start.after.id],
+      order: `${createdAt} ${s.order}, ${id} ${s.order}`,
+      skip: 0,
+    };
+  }
+
+  private searchWhere(
+    merchantId: string,
+    s: CustomerSearch,
+  ): { sql: string; params: unknown[]; filtered: boolean } {
     const { rows } = this.sql;
     const parts = [`${rows.column('merchant_id')} = ?`];
     const params: unknown[] = [merchantId];
     if (s.trashed === 'without') parts.push(`${rows.column('deleted_at')} IS NULL`);
     if (s.trashed === 'only') parts.push(`${rows.column('deleted_at')} IS NOT NULL`);
-    for (const { column, text } of s.contains) {
-      parts.push(this.contains(column));
-      params.push(likePattern(text));
+    const base = parts.length;
+    const add = (sql: string, ...values: unknown[]) => {
+      parts.push(sql);
+      params.push(...values);
+    };
+    for (const { column, text } of s.startsWith) {
+      if (column === 'phone') add(`${this.phoneDigits()} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
+      else add(this.startsWith(rows.column(column)), `${escapeLike(text)}%`);
     }
-    for (const { columns, text } of s.anyContains) {
-      parts.push(`(${columns.map((c) => this.contains(c)).join(' OR ')})`);
-      for (let i = 0; i < columns.length; i++) params.push(likePattern(text));
+    for (const raw of s.keywords) {
+      // Separators in a keyword match separators in the text: "smith.j" finds smith.j@example.com.
+      const keyword = raw.replace(KEYWORD_SEPARATORS, ' ').trim();
+      if (keyword === '') continue;
+      const alternatives = KEYWORD_COLUMNS.filter((c) => c !== 'phone').map((c) =>
+        this.startsWith(this.wordsOf(rows.column(c))),
+      );
+      const values: unknown[] = alternatives.map(() => `% ${escapeLike(keyword)}%`);
+      // A keyword of digits (punctuated as a phone number may be) also matches the phone's digits.
+      const digits = digitsOf(raw);
+      if (digits !== '' && PHONE_LIKE.test(raw)) {
+        alternatives.push(`${this.phoneDigits()} LIKE ? ESCAPE '!'`);
+        values.push(`${digits}%`);
+      }
+      add(`(${alternatives.join(' OR ')})`, ...values);
     }
-    if (s.status !== undefined) {
-      parts.push(`${rows.column('status')} = ?`);
-      params.push(s.status);
+    if (s.name !== undefined) {
+      const [first, last] = [rows.column('firstname'), rows.column('lastname')];
+      const full = this.db.dialect.concat(first, "' '", last);
+      const pattern = `${escapeLike(s.name)}%`;
+      add(`(${[first, last, full].map((c) => this.startsWith(c)).join(' OR ')})`, pattern, pattern, pattern);
     }
-    return { sql: parts.join(' AND '), params };
+    if (s.emailKey !== undefined) add(`${rows.column('email_key')} = ?`, s.emailKey);
+    if (s.status !== undefined) add(`${rows.column('status')} = ?`, s.status);
+    return { sql: parts.join(' AND '), params, filtered: parts.length > base };
   }
 
-  /** Case-insensitive substring test of one column against a `?` LIKE pattern. */
-  private contains(column: SearchColumn): string {
-    return `LOWER(${this.sql.rows.column(column)}) LIKE ${this.db.dialect.binary('LOWER(?)')} ESCAPE '!'`;
+  /** Case-insensitive "starts with" of a text expression against a `?` LIKE pattern. */
+  private startsWith(expr: string): string {
+    return `LOWER(${expr}) LIKE ${this.db.dialect.binary('LOWER(?)')} ESCAPE '!'`;
+  }
+
+  /** The text with a space before it and every word separator turned into a space. */
+  private wordsOf(expr: string): string {
+    let out = expr;
+    for (const sep of WORD_SEPARATORS) out = `REPLACE(${out}, '${sep}', ' ')`;
+    return this.db.dialect.concat("' '", out);
+  }
+
+  /** The stored phone number's digits. */
+  private phoneDigits(): string {
+    let out = this.sql.rows.column('phone');
+    for (const ch of PHONE_PUNCTUATION) out = `REPLACE(${out}, '${ch}', '')`;
+    return out;
   }
 }

@@ -5,12 +5,14 @@ import {
   ForbiddenException,
   HttpException,
   HttpStatus,
+  Inject,
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../common/request-context';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseService } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
 import type { SqlTransaction } from '../database/sql-transaction';
@@ -26,7 +28,7 @@ import {
   versionTag,
   writableOf,
 } from './customer-rules';
-import { CustomerSearch, CustomersRepository } from './customers.repository';
+import { CustomerSearch, CustomersRepository, PageStart, SearchPage } from './customers.repository';
 
 export interface WriteOptions {
   /** Enforce the Stax identity rule (at least one of firstname, lastname, email, company). */
@@ -45,6 +47,16 @@ interface Written {
   audit: AuditRecord[];
 }
 
+/** A list request: a search, from `skip` matches or after the customer `after`. */
+export interface ListRequest extends Omit<CustomerSearch, 'start'> {
+  skip: number;
+  after?: string;
+}
+
+export const AFTER_WITH_OFFSET = 'after cannot be combined with page or skip: it starts the page itself';
+export const AFTER_NEEDS_CREATED_AT = 'after pages in created_at order: leave sort out, or sort=created_at';
+export const AFTER_UNKNOWN = 'after must be the id of one of your customers';
+
 export const CUSTOMER_NOT_FOUND = 'Customer not found';
 export const EMAIL_TAKEN = 'A customer with this email already exists';
 
@@ -62,7 +74,12 @@ export class CustomersService {
     private readonly customers: CustomersRepository,
     private readonly audit: AuditService,
     private readonly changes: CustomerChanges,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.listCountLimit = config.listCountLimit;
+  }
+
+  private readonly listCountLimit: number;
 
   async create(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
     const fields = merge(CUSTOMER_DEFAULTS, patch);
@@ -94,8 +111,30 @@ export class CustomersService {
     return c;
   }
 
-  search(ctx: RequestContext, s: CustomerSearch) {
-    return this.customers.search(ctx.principal.merchantId, s);
+  /**
+   * A page of the merchant's customers (README, "Listing and searching customers"): from `skip`, or
+   * right after the customer `after` in created_at order (constant time per page, for a sync that
+   * reads everything). A filtered total is counted up to LIST_COUNT_LIMIT; a page that starts past
+   * that window is refused, since its place cannot be known.
+   */
+  async search(ctx: RequestContext, req: ListRequest): Promise<SearchPage> {
+    const merchantId = ctx.principal.merchantId;
+    let start: PageStart = { skip: req.skip };
+    if (req.after !== undefined) {
+      if (req.skip > 0) throw new BadRequestException([AFTER_WITH_OFFSET]);
+      if (req.sort !== 'created_at') throw new BadRequestException([AFTER_NEEDS_CREATED_AT]);
+      const from = await this.customers.findOne(merchantId, req.after.toLowerCase());
+      if (!from) throw new BadRequestException([AFTER_UNKNOWN]);
+      start = { after: from };
+    }
+    const page = await this.customers.search(merchantId, { ...req, start }, this.listCountLimit);
+    if (!page.exact && req.skip >= this.listCountLimit) {
+      throw new BadRequestException([
+        `This search matches more than ${this.listCountLimit} customers, so pages past that many are not ` +
+          'counted: narrow the search, or read on with after=<the last id of a page>',
+      ]);
+    }
+    return page;
   }
 
   /**

@@ -43,7 +43,7 @@ import { CustomersService } from './customers.service';
 import { STAX_CREATE_EXAMPLES, STAX_UPDATE_EXAMPLES } from './dto/stax-customer.examples';
 import { StaxAuditPage, StaxCustomerPage, StaxCustomerView } from './dto/stax-customer.view';
 import { MERCHANT_ID_MISMATCH, StaxCustomerBody } from './dto/stax-customer.dto';
-import { STAX_FILTER_FIELDS, STAX_KEYWORD_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
+import { STAX_FILTER_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
 
 /**
@@ -122,21 +122,24 @@ export class StaxCustomersController {
   async list(@Ctx() ctx: RequestContext, @Query() q: StaxListQuery, @Req() req: FastifyRequest) {
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 50;
-    const contains = STAX_FILTER_FIELDS.flatMap((column) => {
+    const startsWith = STAX_FILTER_FIELDS.flatMap((column) => {
       const text = q[column];
       return text !== undefined && text !== '' ? [{ column, text }] : [];
     });
     const keywords = [...(q['keywords[]'] ?? []), ...(q.keywords ?? [])].filter((k) => k !== '');
-    const { rows, total } = await this.customers.search(ctx, {
-      contains,
-      anyContains: keywords.map((text) => ({ columns: STAX_KEYWORD_FIELDS, text })),
+    const found = await this.customers.search(ctx, {
+      startsWith,
+      keywords,
       sort: q.sort ?? 'created_at',
       order: q.order ?? 'DESC',
       trashed: q.trashed ?? 'without',
       skip: (page - 1) * perPage,
+      after: q.after,
       take: perPage,
     });
-    return laravelPage(req, rows.map(toStaxCustomer), total, page, perPage);
+    const last = found.rows.length === perPage ? found.rows[found.rows.length - 1].id : null;
+    const cursor = q.after !== undefined ? { nextAfter: last } : undefined;
+    return laravelPage(req, found.rows.map(toStaxCustomer), found, page, perPage, cursor);
   }
 
   @Get(':id')
@@ -259,6 +262,6 @@ export class StaxCustomersController {
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 50;
     const { entries, total } = await this.customers.auditLog(ctx, id, (page - 1) * perPage, perPage);
-    return laravelPage(req, entries.map(toStaxAuditEntry), total, page, perPage);
+    return laravelPage(req, entries.map(toStaxAuditEntry), { total, exact: true }, page, perPage);
   }
 }

@@ -7,7 +7,7 @@ import type { RequestContext } from '../common/request-context';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
 import type { Customer, CustomerPatch } from './customer.entity';
 import { V0_TO_STORED } from './customer-fields';
-import { versionTag } from './customer-rules';
+import { emailKey, versionTag } from './customer-rules';
 import { toV0AuditEntry, toV0Customer } from './customer.views';
 import {
   ApiCustomerId,
@@ -80,17 +80,26 @@ export class V0CustomersController {
   async list(@Ctx() ctx: RequestContext, @Query() q: V0ListQuery) {
     const skip = q.skip ?? 0;
     const take = q.take ?? 10;
-    const { rows, total } = await this.customers.search(ctx, {
-      contains: q.email ? [{ column: 'email', text: q.email }] : [],
-      anyContains: q.name ? [{ columns: ['firstname', 'lastname'], text: q.name }] : [],
+    const found = await this.customers.search(ctx, {
+      startsWith: [],
+      keywords: [],
+      name: q.name || undefined,
+      emailKey: q.email ? (emailKey(q.email, false) ?? undefined) : undefined,
       status: q.status,
       sort: 'created_at',
       order: 'DESC',
       trashed: 'without',
       skip,
+      after: q.after,
       take,
     });
-    return { data: rows.map(toV0Customer), total, skip, take };
+    return {
+      data: found.rows.map(toV0Customer),
+      total: found.total,
+      total_relation: found.exact ? 'eq' : 'gte',
+      skip,
+      take,
+    };
   }
 
   @Get(':id')

@@ -27,6 +27,8 @@ export interface Dialect {
    * accents (zoe would find Zoë) where SQLite does not, and a search must mean the same on both.
    */
   binary(expr: string): string;
+  /** String concatenation of SQL expressions (NULL if any is NULL, on both). */
+  concat(...exprs: string[]): string;
   /** The connection pool's state; SQLite has one embedded connection. */
   poolStats(dataSource: DataSource): PoolStats;
 }
@@ -42,6 +44,7 @@ export const MYSQL: Dialect = {
   kind: 'mysql',
   forUpdate: ' FOR UPDATE',
   binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
+  concat: (...exprs) => `CONCAT(${exprs.join(', ')})`,
   poolStats(dataSource) {
     const pool = (dataSource.driver as unknown as { pool?: Mysql2PoolState }).pool;
     const total = pool?._allConnections?.length ?? 0;
@@ -53,6 +56,7 @@ export const SQLITE: Dialect = {
   kind: 'sqlite',
   forUpdate: '',
   binary: (expr) => expr,
+  concat: (...exprs) => `(${exprs.join(' || ')})`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
 };
 

@@ -138,7 +138,13 @@ abstract class LaravelPageView {
   @ApiProperty({ example: 'http://localhost:3000/customer?page=1' })
   last_page_url!: string;
 
-  @ApiProperty({ type: 'string', nullable: true, example: null })
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description:
+      'The next page: with page=, or, when this page was read with after=, with after= the last id here.',
+  })
   next_page_url!: string | null;
 
   @ApiProperty({ example: 'http://localhost:3000/customer' })
@@ -153,8 +159,22 @@ abstract class LaravelPageView {
   @ApiProperty({ type: 'integer', nullable: true, example: 1, description: 'null on an empty page' })
   to!: number | null;
 
-  @ApiProperty({ type: 'integer', minimum: 0, example: 1 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 1,
+    description:
+      'All matches. A search with filters or keywords counts up to LIST_COUNT_LIMIT (10,000 by default) and ' +
+      'stops: total is then that bound, and total_relation says gte.',
+  })
   total!: number;
+
+  @ApiProperty({
+    enum: ['eq', 'gte'],
+    example: 'eq',
+    description: 'eq: total is exact; gte: there are at least total matches (the search stopped counting).',
+  })
+  total_relation!: 'eq' | 'gte';
 }
 
 export class StaxCustomerPage extends LaravelPageView {

@@ -1,9 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import type { SearchColumn, SortColumn } from '../customers.repository';
+import { KEYWORD_COLUMNS, PrefixColumn, SortColumn } from '../customers.repository';
 import { StaxPageQuery } from './stax-page-query.dto';
 import { toList } from './validators';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+
+/** Each keywords[] entry must start a word of one of these. */
+export const STAX_KEYWORD_FIELDS = KEYWORD_COLUMNS;
 
 export const STAX_SORT_FIELDS = [
   'firstname',
@@ -18,18 +21,6 @@ export const STAX_SORT_FIELDS = [
   'updated_at',
 ] as const satisfies readonly SortColumn[];
 
-/** Each keywords[] entry must match one of these. */
-export const STAX_KEYWORD_FIELDS = [
-  'id',
-  'firstname',
-  'lastname',
-  'email',
-  'company',
-  'notes',
-  'reference',
-  'phone',
-] as const satisfies readonly SearchColumn[];
-
 export const STAX_FILTER_FIELDS = [
   'firstname',
   'lastname',
@@ -42,14 +33,14 @@ export const STAX_FILTER_FIELDS = [
   'address_state',
   'address_zip',
   'reference',
-] as const satisfies readonly SearchColumn[];
+] as const satisfies readonly PrefixColumn[];
 
 // The example goes in the description, not `example`: Swagger UI pre-fills examples into "Try it
 // out", and eleven ANDed filters would make the first listing a newcomer runs come back empty.
 const filter = (example: string) =>
   ApiPropertyOptional({
     type: 'string',
-    description: `Case-insensitive substring match, e.g. \`${example}\``,
+    description: `Case-insensitive "starts with", e.g. \`${example}\``,
     maxLength: 255,
   });
 
@@ -59,7 +50,18 @@ export class StaxListQuery extends StaxPageQuery {
   @filter('Smith') @IsOptional() @IsString() @MaxLength(255) lastname?: string;
   @filter('Acme') @IsOptional() @IsString() @MaxLength(255) company?: string;
   @filter('@example.com') @IsOptional() @IsString() @MaxLength(255) email?: string;
-  @filter('555') @IsOptional() @IsString() @MaxLength(255) phone?: string;
+  @ApiPropertyOptional({
+    type: 'string',
+    description:
+      'The digits of the stored number start with the digits given, whatever the punctuation on either side; ' +
+      'a country code the number was stored with must be given too: `+1 (407) 555-0100` is found by `1407` ' +
+      'or `+1 407`, not by `407`.',
+    maxLength: 255,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  phone?: string;
   @filter('Main St') @IsOptional() @IsString() @MaxLength(255) address_1?: string;
   @filter('Suite') @IsOptional() @IsString() @MaxLength(255) address_2?: string;
   @filter('Orlando') @IsOptional() @IsString() @MaxLength(255) address_city?: string;
@@ -71,8 +73,10 @@ export class StaxListQuery extends StaxPageQuery {
     name: 'keywords[]',
     type: [String],
     description:
-      'Repeatable. Each keyword must match (case-insensitive substring) at least one of id, firstname, ' +
-      'lastname, email, company, notes, reference, phone.',
+      'Repeatable, all must match. A keyword matches the start of a word (case-insensitive) in id, firstname, ' +
+      `lastname, email, company, notes or reference, or, all digits, the start of the phone's digits. Words ` +
+      'are split at spaces and at . @ - _ +, so `smith` finds "John Smith", "smithson@example.com" and "Smith & Co", ' +
+      'but not "Goldsmith".',
     maxItems: 10,
   })
   @IsOptional()
@@ -106,6 +110,19 @@ export class StaxListQuery extends StaxPageQuery {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @IsIn(['ASC', 'DESC'])
   order?: 'ASC' | 'DESC';
+
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'uuid',
+    description:
+      'A customer id: the page starts right after that customer, in created_at order (sort left out or ' +
+      'sort=created_at; not with page). To read every customer, e.g. for a sync, start without it and pass ' +
+      "the last id of each page as the next page's after: each page costs the same however deep, and " +
+      'customers added or deleted meanwhile never shift the others. next_page_url carries it for you.',
+  })
+  @IsOptional()
+  @IsUUID('4', { message: 'after must be a customer id (a UUID)' })
+  after?: string;
 
   @ApiPropertyOptional({ enum: ['without', 'with', 'only'], default: 'without' })
   @IsOptional()

@@ -72,8 +72,22 @@ export class V0CustomerList {
   @ApiProperty({ type: [V0CustomerView] })
   data!: V0CustomerView[];
 
-  @ApiProperty({ type: 'integer', minimum: 0, example: 1, description: 'All matches, not just this page.' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 1,
+    description:
+      'All matches, not just this page. With name or email, counted up to LIST_COUNT_LIMIT (10,000 by ' +
+      'default): past it, total is that bound and total_relation says gte.',
+  })
   total!: number;
+
+  @ApiProperty({
+    enum: ['eq', 'gte'],
+    example: 'eq',
+    description: 'eq: total is exact; gte: there are at least total matches.',
+  })
+  total_relation!: 'eq' | 'gte';
 
   @ApiProperty({ type: 'integer', minimum: 0, maximum: 10000, example: 0 })
   skip!: number;

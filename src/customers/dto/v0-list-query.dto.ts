@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { CUSTOMER_STATUSES, CustomerStatus } from '../customer.entity';
 import { V0_MESSAGES } from './v0-customer.dto';
 import { toInt, WHOLE_NUMBER } from './validators';
@@ -31,7 +31,8 @@ export class V0ListQuery extends V0PageQuery {
   status?: CustomerStatus;
 
   @ApiPropertyOptional({
-    description: 'Case-insensitive substring of first or last name, e.g. `john`',
+    description:
+      'Case-insensitive "starts with" of the first name, the last name, or "first last", e.g. `john sm`',
     maxLength: 255,
   })
   @IsOptional()
@@ -40,11 +41,23 @@ export class V0ListQuery extends V0PageQuery {
   name?: string;
 
   @ApiPropertyOptional({
-    description: 'Case-insensitive substring of the email, e.g. `@newcompany.com`',
+    description: 'The whole email address, case-insensitive, e.g. `john.smith@newcompany.com`',
     maxLength: 255,
   })
   @IsOptional()
   @IsString()
   @MaxLength(255)
   email?: string;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'uuid',
+    description:
+      'A customer id: the page starts right after that customer (newest first; not with skip). To read ' +
+      "every customer, pass the last id of each page as the next page's after: each page costs the same " +
+      'however deep.',
+  })
+  @IsOptional()
+  @IsUUID('4', { message: 'after must be a customer id (a UUID)' })
+  after?: string;
 }
