@@ -28,6 +28,14 @@ export interface KeySummary {
   revoked_at: string | null;
 }
 
+export interface MerchantSummary {
+  merchant_id: string;
+  name: string;
+  created_at: string;
+  /** Keys not revoked. */
+  active_keys: number;
+}
+
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
@@ -185,6 +193,27 @@ export class AuthService {
     // just before may keep it, for the TTL at most).
     this.forget(key.client_key, key.secret_hash);
     return true;
+  }
+
+  /** Every merchant, oldest first, with how many of its keys are not revoked. */
+  async listMerchants(): Promise<MerchantSummary[]> {
+    return this.db.read(async (em) => {
+      const merchants = await em.find(Merchant, { order: { created_at: 'ASC', id: 'ASC' } });
+      const counts = await em
+        .createQueryBuilder(ApiKey, 'k')
+        .select('k.merchant_id', 'merchant_id')
+        .addSelect('COUNT(*)', 'n')
+        .where('k.revoked_at IS NULL')
+        .groupBy('k.merchant_id')
+        .getRawMany<{ merchant_id: string; n: number | string }>();
+      const active = new Map(counts.map((c) => [c.merchant_id, Number(c.n)]));
+      return merchants.map((m) => ({
+        merchant_id: m.id,
+        name: m.name,
+        created_at: m.created_at.toISOString(),
+        active_keys: active.get(m.id) ?? 0,
+      }));
+    });
   }
 
   async hasAnyMerchant(): Promise<boolean> {
