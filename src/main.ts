@@ -48,7 +48,10 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     app.close().then(
-      () => process.exit(0),
+      () => {
+        logger.log('Shutdown complete');
+        process.exit(0);
+      },
       (err: Error) => {
         logger.error(`Shutdown failed: ${err.message}`);
         process.exit(1);

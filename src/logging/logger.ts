@@ -37,7 +37,9 @@ export function createLogger(config: AppConfig): Logger {
       target: 'pino-pretty',
       options: {
         singleLine: true,
-        colorize: true,
+        // Colour only for a person at a terminal: piped into a file or a log collector, ANSI
+        // escape codes are noise. (pino-pretty runs in a worker thread, so decide here.)
+        colorize: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
         ignore: 'pid,hostname,context',
         messageFormat: '{if context}[{context}] {end}{msg}',
       },
