@@ -38,7 +38,8 @@ export class DemoMerchantSeeder implements OnApplicationBootstrap {
       await this.createDemoMerchant();
       return;
     }
-    if (merchants.some((m) => m.active_keys > 0)) return;
+    // The test harness makes its merchants itself.
+    if (merchants.some((m) => m.active_keys > 0) || this.config.nodeEnv === 'test') return;
     const sameDatabase = process.env.DATABASE_URL ? ' (with the same DATABASE_URL)' : '';
     const why = merchants.length === 0 ? 'no merchant yet' : 'every key is revoked';
     process.stdout.write(
