@@ -7,7 +7,9 @@
 #
 # NODE_ENV=production: no demo merchant is created, so make a key with the CLI in the same volume:
 #   docker run --rm -v customers-data:/app/data merchant-customers \
-#     node dist/src/cli.js merchant:create --name "Acme" --json
+#     npm run -s cli -- merchant:create --name "Acme" --json
+# Migrations run at start-up; to run them as a separate step (MIGRATIONS_RUN=false on the service),
+# `npm run migration:run` works in this image too: without the Nest CLI it uses the built dist/.
 #
 # The base image is pinned to a Node.js release (package.json asks for >= 20.19); to make builds
 # fully reproducible, add its digest: node:20.19.5-bookworm-slim@sha256:<digest>.
@@ -40,7 +42,9 @@ RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]
 USER node
 EXPOSE 3000
-# Liveness: GET /health/live answers 200 without an API key while the process is up.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
+# Readiness: GET /health/ready answers 200 without an API key once the database answers (503 while
+# it does not; a Redis outage only shows as "degraded"). Orchestrators that restart on failure
+# should probe /health/live instead.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 CMD ["node", "dist/src/main.js"]
