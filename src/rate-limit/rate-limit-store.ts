@@ -1,5 +1,5 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -7,6 +7,9 @@ import { MetricsService } from '../metrics/metrics.service';
 
 /** Thrown by the store when Redis cannot count a request: the guard then lets the request through. */
 export class RateLimitStoreUnavailable extends Error {}
+
+/** How long start-up waits for the first connection to Redis before going on without it. */
+const FIRST_CONNECT_WAIT_MS = 2000;
 
 /** At most one warning per this many milliseconds while Redis stays away. */
 export const OUTAGE_WARNING_INTERVAL_MS = 60_000;
@@ -51,7 +54,7 @@ export function redisAddress(url: string): string {
  * request a few milliseconds at most.
  */
 @Injectable()
-export class RateLimitStore implements ThrottlerStorage, OnModuleDestroy {
+export class RateLimitStore implements ThrottlerStorage, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
   private readonly redis: Redis | null;
   private readonly storage: ThrottlerStorageRedisService | null;
@@ -115,6 +118,21 @@ export class RateLimitStore implements ThrottlerStorage, OnModuleDestroy {
     return {
       redis: { status: 'degraded', message: `unreachable (${this.lastError}); rate limits are not enforced` },
     };
+  }
+
+  /**
+   * Gives the first connection a moment before the service listens, so the first requests are
+   * counted when Redis is there; a Redis that is away does not hold start-up up for longer.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const redis = this.redis;
+    if (!redis || redis.status === 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise((resolve) => redis.once('ready', resolve)),
+      new Promise((resolve) => (timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   onModuleDestroy(): void {
