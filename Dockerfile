@@ -11,9 +11,10 @@
 # Migrations run at start-up; to run them as a separate step (MIGRATIONS_RUN=false on the service),
 # `npm run migration:run` works in this image too: without the Nest CLI it uses the built dist/.
 #
-# The base image is pinned to a Node.js release (package.json asks for >= 20.19); to make builds
-# fully reproducible, add its digest: node:20.19.5-bookworm-slim@sha256:<digest>.
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+# The base image is pinned to a release of the current Node.js LTS line, 24 (.nvmrc; CI tests it
+# and the oldest supported, 20.19); to make builds fully reproducible, add its digest:
+# node:24.22.3-bookworm-slim@sha256:<digest>.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # ---- build: compile TypeScript and the better-sqlite3 native addon ----------------------------
 FROM ${NODE_IMAGE} AS build
