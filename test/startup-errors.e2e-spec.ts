@@ -4,6 +4,10 @@ import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import { AuthService } from '../src/auth/auth.service';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { DatabaseService } from '../src/database/database.service';
 import { freePort, runServiceToExit } from './support/service-process';
 
 /**
@@ -45,6 +49,13 @@ describe('start-up failures', () => {
   let takenPort: number;
 
   beforeAll(async () => {
+    // A migrated database with a key: start-up then has nothing to apply or hint at before it fails.
+    const ds = new DataSource(dataSourceOptions(sqlite));
+    await ds.initialize();
+    await ds.runMigrations();
+    await new AuthService(new DatabaseService(ds))
+      .createMerchant('Start-up failures')
+      .finally(() => ds.destroy());
     mysql = await mysqlServer();
     holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
