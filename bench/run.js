@@ -14,6 +14,8 @@
  *   --diagnose            also count statements per request and write a CPU profile per scenario
  *   --reuse               keep the seeded databases and reuse them next time (skips seeding)
  *   --env NAME=value      extra environment for the service (repeatable)
+ *   --node-flags=…        the service's Node.js flags (default: those of npm start and the Dockerfile;
+ *                         --node-flags= runs it with V8's defaults, for a before/after comparison)
  *   --no-build            reuse the bench's last build (bench/results/.build) as it is
  *   --check-targets       exit 1 when a target is missed (it always does on an error or non-2xx)
  *   --buffer-pool 1G      set MariaDB's innodb_buffer_pool_size for the run, restored afterwards
@@ -26,7 +28,7 @@ const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 const { SCENARIOS, drive } = require('./lib/scenarios');
 const { createMerchant, seedMysql, seedSqlite } = require('./lib/seed');
-const { startBaseline, startService } = require('./lib/proc');
+const { SERVICE_NODE_FLAGS, startBaseline, startService } = require('./lib/proc');
 const { summarize } = require('./lib/profile-summary');
 const {
   BUILD_DIR,
@@ -48,7 +50,7 @@ const TARGETS = {
   putP99VsBaseline: 2,
   scaleSlowdown: 1.25,
   listP50AtLargestMs: 50,
-  peakRssMb: 300,
+  peakRssMb: 200,
 };
 
 function options() {
@@ -67,6 +69,7 @@ function options() {
       diagnose: { type: 'boolean', default: false },
       reuse: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
+      'node-flags': { type: 'string', default: SERVICE_NODE_FLAGS.join(' ') },
       'no-build': { type: 'boolean', default: false },
       'check-targets': { type: 'boolean', default: false },
       'buffer-pool': { type: 'string' },
@@ -108,6 +111,7 @@ function options() {
     diagnose: values.diagnose,
     reuse: values.reuse,
     extraEnv,
+    nodeFlags: values['node-flags'].split(/\s+/).filter(Boolean),
     build: !values['no-build'],
     checkTargets: values['check-targets'],
   };
@@ -436,6 +440,7 @@ function markdown(report) {
   lines.push(
     `Benchmark ${meta.startedAt}: ${meta.connections} connections, ${meta.duration} s per scenario ` +
       `(+${meta.warmup} s warm-up), median of ${meta.repeat} round(s), ${meta.cpus} CPUs, node ${meta.node}` +
+      ` (service flags: ${meta.nodeFlags.length ? meta.nodeFlags.join(' ') : 'none'})` +
       `${meta.mysqlVersion ? `, MariaDB ${meta.mysqlVersion} (buffer pool ${meta.mysqlBufferPoolMb} MB)` : ''}`,
   );
   lines.push('');
@@ -532,6 +537,7 @@ async function benchScale(kind, scale, opts, dirs, meta) {
         label,
         diagnose: opts.diagnose,
         extraEnv: opts.extraEnv,
+        nodeFlags: opts.nodeFlags,
       });
       await procs.service.waitReady(readyPath, auth);
     }

@@ -18,6 +18,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
+const { SERVICE_NODE_FLAGS } = require('../bench/lib/proc');
 const { join } = require('node:path');
 const net = require('node:net');
 const autocannon = require('autocannon');
@@ -62,7 +63,8 @@ async function main() {
     execFileSync(process.execPath, ['dist/src/cli.js', 'merchant:create', '--name', 'Soak', '--json'], { cwd: root, env }).toString(),
   );
   const port = await freePort();
-  const svc = spawn(process.execPath, ['dist/src/main.js'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: 'inherit' });
+  // The Node.js flags of npm start, the Dockerfile and the benchmark.
+  const svc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'dist/src/main.js'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}`;
   const getHeaders = { authorization: `Bearer ${key.client_secret}` };
   const headers = { ...getHeaders, 'content-type': 'application/json' };

@@ -21,7 +21,13 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     new FastifyAdapter(fastifyOptions(config)),
-    { bodyParser: false, logger: options.logger === false ? false : new PinoNestLogger(logger) },
+    {
+      bodyParser: false,
+      logger: options.logger === false ? false : new PinoNestLogger(logger),
+      // A failed start-up rejects here (main.ts turns it into one line) instead of Nest logging
+      // the stack and exiting on its own.
+      abortOnError: false,
+    },
   );
   if (config.corsOrigins.length > 0) {
     app.enableCors({

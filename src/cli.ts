@@ -1,8 +1,10 @@
 /**
  * Provisioning: merchants and API keys, against the same DATABASE_URL as the service.
  * Runs pending migrations first. With --json, stdout carries exactly one JSON document.
+ * `help` and `--help` print the usage on stdout and exit 0; a usage error exits 2.
  *
  *   merchant:create --name "Acme" [--scopes "customers:read customers:write"] [--json]
+ *   merchant:list [--json]
  *   key:create --merchant <id> [--scopes "..."] [--json]
  *   key:list --merchant <id> [--json]
  *   key:revoke <client_key> [--json]
@@ -17,31 +19,49 @@ import { dataSourceOptions } from './database/data-source-options';
 
 const USAGE = `Usage: npm run -s cli -- <command> [options]
   merchant:create --name <name> [--scopes "<scope> ..."] [--json]
+  merchant:list [--json]
   key:create --merchant <merchant_id> [--scopes "<scope> ..."] [--json]
   key:list --merchant <merchant_id> [--json]
   key:revoke <client_key> [--json]
+  help, --help
 Scopes: customers:read customers:write customers:reactivate (default: customers:read customers:write)`;
 
+const COMMANDS = ['merchant:create', 'merchant:list', 'key:create', 'key:list', 'key:revoke'];
+
 class UsageError extends Error {}
+
+/** Asked for the usage: printed on stdout, exit 0. */
+class HelpRequested extends Error {}
 
 function scopesOf(raw: string | undefined): string[] | undefined {
   return raw === undefined ? undefined : raw.split(/[\s,]+/).filter(Boolean);
 }
 
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        merchant: { type: 'string' },
+        scopes: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    // An unknown option, or a value missing after --name: the caller's mistake, like any other.
+    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
 async function run(argv: string[]): Promise<{ json: unknown; text: string }> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      merchant: { type: 'string' },
-      scopes: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parse(argv);
   const [command, arg] = positionals;
-  if (values.help || !command) throw new UsageError(USAGE);
+  if (values.help || command === 'help') throw new HelpRequested(USAGE);
+  if (!command) throw new UsageError(`No command given\n\n${USAGE}`);
+  if (!COMMANDS.includes(command)) throw new UsageError(`Unknown command ${command}\n\n${USAGE}`);
 
   const ds = new DataSource({ ...dataSourceOptions(loadConfig().databaseUrl), migrationsRun: false });
   await ds.initialize();
@@ -56,6 +76,17 @@ async function run(argv: string[]): Promise<{ json: unknown; text: string }> {
           json: k,
           text: `Merchant ${k.merchant_id}\n  client_key:    ${k.client_key}\n  client_secret: ${k.client_secret} (shown once)\n  scopes:        ${k.scopes.join(' ')}`,
         };
+      }
+      case 'merchant:list': {
+        const merchants = await auth.listMerchants();
+        const text = merchants.length
+          ? merchants
+              .map(
+                (m) => `${m.merchant_id}  ${m.active_keys} active key(s)  created ${m.created_at}  ${m.name}`,
+              )
+              .join('\n')
+          : 'No merchants.';
+        return { json: merchants, text };
       }
       case 'key:create': {
         if (!values.merchant) throw new UsageError('key:create needs --merchant\n\n' + USAGE);
@@ -97,6 +128,10 @@ run(process.argv.slice(2)).then(
     process.stdout.write((json ? JSON.stringify(out.json) : out.text) + '\n');
   },
   (err: unknown) => {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(err.message + '\n');
+      return;
+    }
     const message =
       err instanceof HttpException ? err.message : err instanceof Error ? err.message : String(err);
     if (json) process.stdout.write(JSON.stringify({ error: message }) + '\n');

@@ -1,5 +1,5 @@
 /**
- * The provisioning CLI (README, "Merchants and API keys"), run as a real child process through ts-node, so no build is
+ * The provisioning CLI, run as a real child process through ts-node, so no build is
  * needed. It provisions into a fresh SQLite file (or E2E_DATABASE_URL), and the keys it prints are
  * then used against the app running on the same database.
  */
@@ -226,6 +226,51 @@ describe('provisioning CLI', () => {
     const kept = after.find((k) => k.client_key === merchant.client_key);
     expect(kept?.revoked_at).toBeNull();
   });
+
+  it('merchant:list shows every merchant with its count of active keys, and never a secret', async () => {
+    const a = await ok(databaseUrl, 'merchant:create', '--name', `List A ${randomUUID()}`, '--json');
+    const b = await ok(databaseUrl, 'merchant:create', '--name', `List B ${randomUUID()}`, '--json');
+    await ok(databaseUrl, 'key:revoke', a.client_key, '--json');
+
+    const r = await cli(databaseUrl, 'merchant:list', '--json');
+    expect(r.code).toBe(0);
+    const rows = onlyJson<Array<Record<string, unknown>>>(r);
+    const byId = new Map(rows.map((m) => [m.merchant_id, m]));
+    expect(byId.get(a.merchant_id)).toMatchObject({ active_keys: 0 });
+    expect(byId.get(b.merchant_id)).toMatchObject({ active_keys: 1 });
+    expect(Object.keys(rows[0]).sort()).toEqual(['active_keys', 'created_at', 'merchant_id', 'name']);
+    expect(r.stdout).not.toContain(a.client_secret);
+    expect(r.stdout).not.toMatch(/secret|hash/i);
+
+    const text = await cli(databaseUrl, 'merchant:list');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`${b.merchant_id}  1 active key(s)`);
+  }, 90_000);
+
+  it('help and --help print the usage on stdout and exit 0', async () => {
+    for (const args of [['help'], ['--help'], ['key:create', '--help'], ['-h']]) {
+      const r = await cli(databaseUrl, ...args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^Usage: npm run -s cli -- <command>/);
+      expect(r.stdout).toContain('merchant:list');
+    }
+  }, 90_000);
+
+  it('exits 2 on every usage error, with the usage on stderr', async () => {
+    for (const args of [
+      [],
+      ['--nope'],
+      ['merchant:delete'],
+      ['merchant:create'],
+      ['key:list'],
+      ['merchant:create', '--name'],
+    ]) {
+      const r = await cli(databaseUrl, ...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('Usage: npm run -s cli');
+    }
+  }, 90_000);
 
   it('key:revoke --json prints one JSON object', async () => {
     const merchant = await ok(databaseUrl, 'merchant:create', '--name', 'Revoke json', '--json');

@@ -1,5 +1,5 @@
 /**
- * README, "Merchants and API keys": outside production, a service started on a database with no merchant creates a demo
+ * Outside production, a service started on a database with no merchant creates a demo
  * merchant with every scope and prints its credentials once. Run as a real process, as a new user
  * would start it, with LOG_LEVEL=warn to show the printout does not depend on the log level.
  */
@@ -50,6 +50,7 @@ describe('the demo merchant', () => {
     const second = await startServiceProcess(env);
     procs.push(second);
     expect(second.output()).not.toMatch(SECRET);
+    expect(second.output()).not.toContain('No usable API key');
     await request(second.url).get(`/customer/${created.body.id}`).set(auth).expect(200);
   });
 
@@ -58,5 +59,18 @@ describe('the demo merchant', () => {
     procs.push(prod);
     expect(prod.output()).not.toMatch(SECRET);
     expect(prod.output()).not.toContain('demo merchant');
+  });
+
+  it('a production start with no usable key prints the one command that makes one', async () => {
+    const prod = await startServiceProcess({
+      DATABASE_URL: freshDatabase(),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+    });
+    procs.push(prod);
+    expect(prod.output()).toContain(
+      'No usable API key (no merchant yet). Make one with (with the same DATABASE_URL):\n' +
+        '  npm run -s cli -- merchant:create --name "My shop"\n',
+    );
   });
 });

@@ -41,6 +41,25 @@ export class ApiKeysRepository {
     return found.map((r) => keys.hydrate(r));
   }
 
+  /** Every merchant, oldest first. */
+  async listMerchants(): Promise<Merchant[]> {
+    const { merchants } = this.sql;
+    const found = await this.db.query(
+      `SELECT ${merchants.selectList} FROM ${merchants.table} ORDER BY ${merchants.column('created_at')} ASC, ${merchants.column('id')} ASC`,
+    );
+    return found.map((r) => merchants.hydrate(r));
+  }
+
+  /** Merchant id → how many of its keys are not revoked (merchants with none are left out). */
+  async countActiveKeysByMerchant(): Promise<Map<string, number>> {
+    const { keys } = this.sql;
+    const merchantId = keys.column('merchant_id');
+    const rows = await this.db.query<{ merchant_id: string; n: number | string }[]>(
+      `SELECT ${merchantId} AS merchant_id, COUNT(*) AS n FROM ${keys.table} WHERE ${keys.column('revoked_at')} IS NULL GROUP BY ${merchantId}`,
+    );
+    return new Map(rows.map((r) => [r.merchant_id, Number(r.n)]));
+  }
+
   async hasAnyMerchant(): Promise<boolean> {
     return (await this.db.query(`SELECT 1 FROM ${this.sql.merchants.table} LIMIT 1`)).length > 0;
   }

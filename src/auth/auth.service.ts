@@ -29,6 +29,14 @@ export interface KeySummary {
   revoked_at: string | null;
 }
 
+export interface MerchantSummary {
+  merchant_id: string;
+  name: string;
+  created_at: string;
+  /** Keys not revoked. */
+  active_keys: number;
+}
+
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
@@ -191,6 +199,20 @@ export class AuthService {
     // just before may keep it, for the TTL at most).
     this.forget(key.client_key, key.secret_hash);
     return true;
+  }
+
+  /** Every merchant, oldest first, with how many of its keys are not revoked. */
+  async listMerchants(): Promise<MerchantSummary[]> {
+    const [merchants, active] = await Promise.all([
+      this.keys.listMerchants(),
+      this.keys.countActiveKeysByMerchant(),
+    ]);
+    return merchants.map((m) => ({
+      merchant_id: m.id,
+      name: m.name,
+      created_at: m.created_at.toISOString(),
+      active_keys: active.get(m.id) ?? 0,
+    }));
   }
 
   async hasAnyMerchant(): Promise<boolean> {

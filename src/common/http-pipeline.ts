@@ -132,6 +132,9 @@ export function parseJsonBody(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Routes polled by orchestrators and scrapers: their access lines are debug level. */
+const PROBES = new Set(['/health/live', '/health/ready', '/metrics']);
+
 const JSON_CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -198,20 +201,25 @@ export async function installHttpPipeline(
     const route = req.routeOptions.url;
     const status = reply.statusCode;
     if (config.metricsEnabled) metrics.observe(req.method, route ?? 'unmatched', status, reply.elapsedTime);
-    if (req.url !== '/health/live' && req.url !== '/metrics') {
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      if (logger.isLevelEnabled(level)) {
-        logger[level](
-          {
-            req: { id: req.id, method: req.method, url: req.url },
-            merchantId: (req as AppRequest).principal?.merchantId,
-            route,
-            res: { statusCode: status },
-            responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
-          },
-          'request completed',
-        );
-      }
+    // Health and metrics probes come every few seconds from machines: debug, whatever the status.
+    const level = PROBES.has(route ?? '')
+      ? 'debug'
+      : status >= 500
+        ? 'error'
+        : status >= 400
+          ? 'warn'
+          : 'info';
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          req: { id: req.id, method: req.method, url: req.url },
+          merchantId: (req as AppRequest).principal?.merchantId,
+          route,
+          res: { statusCode: status },
+          responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
+        },
+        'request completed',
+      );
     }
     done();
   });

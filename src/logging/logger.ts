@@ -37,7 +37,9 @@ export function createLogger(config: AppConfig): Logger {
       target: 'pino-pretty',
       options: {
         singleLine: true,
-        colorize: true,
+        // Colour only for a person at a terminal: piped into a file or a log collector, ANSI
+        // escape codes are noise. (pino-pretty runs in a worker thread, so decide here.)
+        colorize: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
         ignore: 'pid,hostname,context',
         messageFormat: '{if context}[{context}] {end}{msg}',
       },
@@ -48,12 +50,27 @@ export function createLogger(config: AppConfig): Logger {
 
 type Level = 'info' | 'warn' | 'debug' | 'trace' | 'fatal';
 
+/**
+ * Nest's own start-up chatter (modules initialised, every route mapped) and its start-up error
+ * reports (a stack per connection retry, then the same error again): debug level. A failed
+ * start-up is reported once, in one line, by main.ts.
+ */
+const FRAMEWORK_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+  'ExceptionHandler',
+  'TypeOrmModule',
+]);
+
 /** Nest's Logger calls (`new Logger('Errors').warn(…)`) written through pino, with their context. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    this.write(FRAMEWORK_CONTEXTS.has(contextOf(rest) ?? '') ? 'debug' : 'info', message, rest);
   }
 
   /** Nest calls it as (message, stack, context), or (message, context) with a one-line context. */
@@ -62,8 +79,9 @@ export class PinoNestLogger implements LoggerService {
     const [a, b] = rest.map((x) => (typeof x === 'string' ? x : undefined));
     if (rest.length >= 2) Object.assign(fields, { stack: a, context: b });
     else if (a !== undefined) fields[a.includes('\n') ? 'stack' : 'context'] = a;
-    if (message instanceof Error) this.logger.error({ ...fields, err: message }, message.message);
-    else this.logger.error(fields, String(message));
+    const level = FRAMEWORK_CONTEXTS.has((fields.context as string | undefined) ?? '') ? 'debug' : 'error';
+    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
+    else this.logger[level](fields, String(message));
   }
 
   warn(message: unknown, ...rest: unknown[]): void {
@@ -83,12 +101,17 @@ export class PinoNestLogger implements LoggerService {
   }
 
   private write(level: Level, message: unknown, rest: unknown[]): void {
-    const last = rest[rest.length - 1];
-    const context = typeof last === 'string' ? last : undefined;
+    const context = contextOf(rest);
     if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
       this.logger[level]({ context, ...(message as Record<string, unknown>) });
     } else {
       this.logger[level]({ context }, String(message));
     }
   }
+}
+
+/** Nest passes the logger's context as the last argument. */
+function contextOf(rest: unknown[]): string | undefined {
+  const last = rest[rest.length - 1];
+  return typeof last === 'string' ? last : undefined;
 }

@@ -31,6 +31,11 @@ export class MetricsService {
     help: 'Responses replayed from a stored idempotency key',
     registers: [this.registry],
   });
+  readonly rateLimitFailOpen = new Counter({
+    name: 'rate_limit_fail_open_total',
+    help: 'Requests let through without a rate-limit check because Redis was unreachable',
+    registers: [this.registry],
+  });
 
   constructor(db: DatabaseService) {
     collectDefaultMetrics({ register: this.registry });
