@@ -87,6 +87,25 @@ export class CustomersRepository {
     return found.length > 0 ? rows.hydrate(found[0]) : null;
   }
 
+  /**
+   * Reads and (MySQL) locks the customers whose id, email_key or reference is one of `values`:
+   * the rows a batch may change. By reference, live customers only (email_key is live only).
+   */
+  async lockMany(
+    tx: SqlTransaction,
+    merchantId: string,
+    by: 'id' | 'email_key' | 'reference',
+    values: string[],
+  ): Promise<Customer[]> {
+    const { rows } = this.sql;
+    const live = by === 'reference' ? ` AND ${rows.column('deleted_at')} IS NULL` : '';
+    const found = await tx.query(
+      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${rows.column('merchant_id')} = ? AND ${rows.column(by)} IN (${values.map(() => '?').join(', ')})${live}${this.db.dialect.forUpdate}`,
+      [merchantId, ...values],
+    );
+    return found.map((r) => rows.hydrate(r));
+  }
+
   async findOne(merchantId: string, id: string): Promise<Customer | null> {
     const { rows, selectOne } = this.sql;
     const found = await this.db.query(selectOne, [merchantId, id]);
