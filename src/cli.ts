@@ -14,12 +14,14 @@ import { DataSource } from 'typeorm';
 import { AuthService } from './auth/auth.service';
 import { loadConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source-options';
+import { isMigrationCommand, MIGRATION_USAGE, runMigrationCommand } from './migration-tools/commands';
 
 const USAGE = `Usage: npm run -s cli -- <command> [options]
   merchant:create --name <name> [--scopes "<scope> ..."] [--json]
   key:create --merchant <merchant_id> [--scopes "<scope> ..."] [--json]
   key:list --merchant <merchant_id> [--json]
   key:revoke <client_key> [--json]
+${MIGRATION_USAGE}
 Scopes: customers:read customers:write customers:reactivate (default: customers:read customers:write)`;
 
 class UsageError extends Error {}
@@ -29,6 +31,7 @@ function scopesOf(raw: string | undefined): string[] | undefined {
 }
 
 async function run(argv: string[]): Promise<{ json: unknown; text: string }> {
+  if (isMigrationCommand(argv[0])) return runMigrationCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

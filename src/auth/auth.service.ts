@@ -193,6 +193,10 @@ export class AuthService {
     return true;
   }
 
+  merchantExists(merchantId: string): Promise<boolean> {
+    return this.keys.merchantExists(merchantId);
+  }
+
   async hasAnyMerchant(): Promise<boolean> {
     return this.keys.hasAnyMerchant();
   }

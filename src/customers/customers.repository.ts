@@ -130,6 +130,40 @@ export class CustomersRepository {
     tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
   }
 
+  /**
+   * One page of a merchant's customers in (created_at, id) order, after the given one: keyset
+   * pagination, so an export of any size reads each page from the index. Deleted ones as `trashed`
+   * says; `updatedSince` keeps those updated at or after it.
+   */
+  async exportPage(
+    merchantId: string,
+    after: { created_at: Date; id: string } | null,
+    filter: { trashed: 'without' | 'with' | 'only'; updatedSince?: Date },
+    take: number,
+  ): Promise<Customer[]> {
+    const { rows } = this.sql;
+    const created = rows.column('created_at');
+    const id = rows.column('id');
+    const parts = [`${rows.column('merchant_id')} = ?`];
+    const params: unknown[] = [merchantId];
+    if (filter.trashed === 'without') parts.push(`${rows.column('deleted_at')} IS NULL`);
+    if (filter.trashed === 'only') parts.push(`${rows.column('deleted_at')} IS NOT NULL`);
+    if (filter.updatedSince) {
+      parts.push(`${rows.column('updated_at')} >= ?`);
+      params.push(...rows.values({ updated_at: filter.updatedSince }));
+    }
+    if (after) {
+      parts.push(`(${created} > ? OR (${created} = ? AND ${id} > ?))`);
+      const at = rows.values({ created_at: after.created_at })[0];
+      params.push(at, at, after.id);
+    }
+    const found = await this.db.query(
+      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${parts.join(' AND ')} ORDER BY ${created}, ${id} LIMIT ?`,
+      [...params, take],
+    );
+    return found.map((r) => rows.hydrate(r));
+  }
+
   /** One page of the search and the number of all matches. */
   async search(merchantId: string, s: CustomerSearch): Promise<{ rows: Customer[]; total: number }> {
     const { rows } = this.sql;

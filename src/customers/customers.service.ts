@@ -83,7 +83,7 @@ export interface BulkError {
 
 /** One item's outcome, in request order: its customer, or the error a single write would have answered. */
 export type BulkResult =
-  | { index: number; status: number; customer: Customer; created: boolean }
+  | { index: number; status: number; customer: Customer; created: boolean; changed: boolean }
   | { index: number; status: number; error: BulkError };
 
 /** What a batch did: what the request's before-commit step receives and the surfaces present. */
@@ -130,6 +130,16 @@ export class CustomersService {
 
   search(ctx: RequestContext, s: CustomerSearch) {
     return this.customers.search(ctx.principal.merchantId, s);
+  }
+
+  /** One page of an export: the customers after `after` in (created_at, id) order (keyset). */
+  exportPage(
+    merchantId: string,
+    after: Customer | null,
+    filter: { trashed: 'without' | 'with' | 'only'; updatedSince?: Date },
+    take: number,
+  ): Promise<Customer[]> {
+    return this.customers.exportPage(merchantId, after, filter, take);
   }
 
   /**
@@ -346,6 +356,7 @@ export class CustomersService {
         status: created ? opts.createdStatus : 200,
         customer: planned.customer,
         created,
+        changed: planned.audit.length > 0,
       });
     }
     return results;
