@@ -73,7 +73,9 @@ export function createProgress(
       stream.write(progressLine(label, done, total, now - started, extra) + '\n');
     },
     stop() {
-      stream.write(progressLine(label, latest, total, Date.now() - started, latestExtra) + '\n');
+      // A command that stopped before its first row (a file it refused) has no progress to show.
+      if (latest > 0)
+        stream.write(progressLine(label, latest, total, Date.now() - started, latestExtra) + '\n');
     },
   };
 }

@@ -86,12 +86,21 @@ async function* readCsv(file: string, knownColumn: (name: string) => boolean): A
       max_record_size: MAX_ROW_BYTES,
     }),
   );
+  // The parser reads ahead of what is consumed, so a record it could not read is reported (skip)
+  // before the records in front of it come out: each says how many records preceded it, and waits
+  // for its turn. One broken line can fail more than once as the parser recovers: one row.
   const skipped: CsvError[] = [];
-  parser.on('skip', (err: CsvError) => skipped.push(err));
+  parser.on('skip', (err: CsvError) => {
+    const last = skipped[skipped.length - 1];
+    if (last && last.lines === err.lines)
+      skipped[skipped.length - 1] = Object.assign(err, { message: last.message });
+    else skipped.push(err);
+  });
   let columns: string[] | undefined;
   let row = 0;
-  const broken = function* (): Generator<SourceRow> {
-    for (const err of skipped.splice(0)) {
+  const broken = function* (before: number): Generator<SourceRow> {
+    while (skipped.length > 0 && Number(skipped[0].records) < before) {
+      const err = skipped.shift()!;
       const { raw, lines } = err as unknown as { raw?: unknown; lines?: unknown };
       yield {
         row: ++row,
@@ -104,7 +113,7 @@ async function* readCsv(file: string, knownColumn: (name: string) => boolean): A
   for await (const rec of parser as AsyncIterable<{
     record: string[];
     raw: string;
-    info: { lines: number };
+    info: { lines: number; records: number };
   }>) {
     if (!columns) {
       columns = rec.record.map((c) => c.trim());
@@ -117,10 +126,9 @@ async function* readCsv(file: string, knownColumn: (name: string) => boolean): A
         if (seen.has(c)) throw new NotImportable(`${file}: the header names the column ${c} twice`);
         seen.add(c);
       }
-      yield* broken();
       continue;
     }
-    yield* broken();
+    yield* broken(rec.info.records);
     row++;
     const raw = rec.raw.replace(/\r?\n$/, '');
     const line = rec.info.lines;
@@ -142,7 +150,7 @@ async function* readCsv(file: string, knownColumn: (name: string) => boolean): A
     yield { row, line, raw, fields };
   }
   if (!columns) throw new NotImportable(`${file} has no header row`);
-  yield* broken();
+  yield* broken(Infinity);
 }
 
 async function* readNdjson(file: string): AsyncGenerator<SourceRow> {
