@@ -186,7 +186,9 @@ export class CustomersService {
         });
       } catch (err) {
         if (err instanceof AtomicRollback) return { atomic, results: notApplied(err.results, items.length) };
-        if (!careful && uniqueViolation(err) !== undefined) {
+        // A refusal the fast way cannot pin on one item (the database's, or a CustomerChanges
+        // step's after the item's statements were queued): find out item by item.
+        if (!careful && (uniqueViolation(err) !== undefined || err instanceof HttpException)) {
           careful = true;
           attempt--;
           continue;
