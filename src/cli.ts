@@ -16,6 +16,7 @@ import { DataSource } from 'typeorm';
 import { AuthService } from './auth/auth.service';
 import { loadConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source-options';
+import { isMigrationCommand, MIGRATION_USAGE, runMigrationCommand } from './migration-tools/commands';
 
 const USAGE = `Usage: npm run -s cli -- <command> [options]
   merchant:create --name <name> [--scopes "<scope> ..."] [--json]
@@ -23,6 +24,7 @@ const USAGE = `Usage: npm run -s cli -- <command> [options]
   key:create --merchant <merchant_id> [--scopes "<scope> ..."] [--json]
   key:list --merchant <merchant_id> [--json]
   key:revoke <client_key> [--json]
+${MIGRATION_USAGE}
   help, --help
 Scopes: customers:read customers:write customers:reactivate (default: customers:read customers:write)`;
 
@@ -57,6 +59,7 @@ function parse(argv: string[]) {
 }
 
 async function run(argv: string[]): Promise<{ json: unknown; text: string }> {
+  if (isMigrationCommand(argv[0])) return runMigrationCommand(argv);
   const { values, positionals } = parse(argv);
   const [command, arg] = positionals;
   if (values.help || command === 'help') throw new HelpRequested(USAGE);

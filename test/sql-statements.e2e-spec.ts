@@ -61,6 +61,19 @@ describe('SQL statements', () => {
     expect(statements).toMatchSnapshot();
   });
 
+  it('customers: a batch locks its rows up front, one savepoint per item when careful', async () => {
+    const customers = t.app.get(CustomersRepository);
+    const { tx, statements } = recorder();
+    await customers.lockMany(tx, merchant, 'id', [id, randomUUID()]);
+    await customers.lockMany(tx, merchant, 'email_key', ['a@example.com']);
+    await customers.lockMany(tx, merchant, 'reference', ['R1']);
+    const { savepoint, rollbackToSavepoint, releaseSavepoint } = db.dialect;
+    tx.defer(savepoint('bulk_item'));
+    tx.defer(rollbackToSavepoint('bulk_item'));
+    await tx.query(releaseSavepoint('bulk_item'));
+    expect(statements).toMatchSnapshot();
+  });
+
   it('customers: reads and searches', async () => {
     const customers = t.app.get(CustomersRepository);
     const none = { startsWith: [], keywords: [], trashed: 'without', take: 50 } as const;

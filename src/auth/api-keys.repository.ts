@@ -64,6 +64,17 @@ export class ApiKeysRepository {
     return (await this.db.query(`SELECT 1 FROM ${this.sql.merchants.table} LIMIT 1`)).length > 0;
   }
 
+  async merchantExists(merchantId: string): Promise<boolean> {
+    const { merchants } = this.sql;
+    return (
+      (
+        await this.db.query(`SELECT 1 FROM ${merchants.table} WHERE ${merchants.column('id')} = ?`, [
+          merchantId,
+        ])
+      ).length > 0
+    );
+  }
+
   /** Inserts the merchant, if given, and the key in one transaction; 'no-merchant' if it does not exist. */
   insertKey(key: ApiKey, newMerchant?: Merchant): Promise<'ok' | 'no-merchant'> {
     return this.db.ormTransaction(async (em) => {

@@ -215,6 +215,10 @@ export class AuthService {
     }));
   }
 
+  merchantExists(merchantId: string): Promise<boolean> {
+    return this.keys.merchantExists(merchantId);
+  }
+
   async hasAnyMerchant(): Promise<boolean> {
     return this.keys.hasAnyMerchant();
   }

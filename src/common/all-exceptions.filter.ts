@@ -4,6 +4,7 @@ import { isDatabaseUnavailable, uniqueViolation, valueTooLong } from '../databas
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { errorBody } from './error.view';
 import type { AppRequest } from './app-request';
+import { bodyLimitBytes } from './http-pipeline';
 
 export interface ErrorResponse {
   status: number;
@@ -134,7 +135,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.headers(headers).status(exception.status).send(exception.body);
       return;
     }
-    const out = errorResponse(exception, req.id, this.config.bodyLimit);
+    const limit = req.routeOptions?.bodyLimit;
+    const bodyLimit =
+      limit !== undefined && limit !== bodyLimitBytes(this.config.bodyLimit)
+        ? `${Math.round(limit / 1024 / 1024)}mb`
+        : this.config.bodyLimit;
+    const out = errorResponse(exception, req.id, bodyLimit);
     if (out.status >= 500) {
       const err = exception as Error;
       if (out.status === 503) this.logger.warn(`database unavailable (request ${req.id}): ${err?.message}`);

@@ -38,6 +38,9 @@ function answerUnparseableRequest(err: NodeJS.ErrnoException, socket: Duplex): v
   );
 }
 
+/** The body limit of the bulk routes (or BODY_LIMIT, when that is larger). */
+export const BULK_BODY_LIMIT = 5 * 1024 * 1024;
+
 /** BODY_LIMIT ("100kb", "1mb", "512b") in bytes. */
 export function bodyLimitBytes(limit: string): number {
   const m = /^(\d+)(b|kb|mb)$/i.exec(limit);
@@ -162,6 +165,12 @@ export async function installHttpPipeline(
     contentSecurityPolicy: {
       directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
     },
+  });
+
+  // Bulk routes take batches of up to 500 customers: a larger body than one customer's.
+  const bulkLimit = Math.max(bodyLimitBytes(config.bodyLimit), BULK_BODY_LIMIT);
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.endsWith('/bulk')) route.bodyLimit = bulkLimit;
   });
 
   fastify.removeAllContentTypeParsers();

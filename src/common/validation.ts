@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationPipe } from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import { ClassConstructor, ClassTransformOptions, plainToInstance } from 'class-transformer';
+import { validate, ValidationError, ValidatorOptions } from 'class-validator';
 
 /** Checks of a value's type: when one fails, the other checks of that field have nothing to say. */
 const TYPE_CHECKS = new Set(['isString', 'isBoolean', 'isArray', 'isInt', 'isNumber', 'isPlainObject']);
@@ -35,13 +36,32 @@ export function validationMessages(errors: ValidationError[], parentPath = ''): 
  * only where a DTO says so (no implicit conversion), and a failure is one 400 with one message per
  * field.
  */
+const VALIDATOR_OPTIONS: ValidatorOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  validationError: { target: false, value: false },
+};
+const TRANSFORM_OPTIONS: ClassTransformOptions = { enableImplicitConversion: false };
+
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
+    ...VALIDATOR_OPTIONS,
     transform: true,
-    transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
+    transformOptions: TRANSFORM_OPTIONS,
     exceptionFactory: (errors) => new BadRequestException(validationMessages(errors)),
   });
+}
+
+/**
+ * Checks one object exactly as the global pipe checks a request body of that class (the same
+ * options, the same messages): for what arrives other than as a body, such as the items of a
+ * batch or the rows of an import file.
+ */
+export async function validateAs<T extends object>(
+  cls: ClassConstructor<T>,
+  plain: Record<string, unknown>,
+): Promise<{ value: T; messages?: undefined } | { value?: undefined; messages: string[] }> {
+  const value = plainToInstance(cls, plain, TRANSFORM_OPTIONS);
+  const errors = await validate(value, VALIDATOR_OPTIONS);
+  return errors.length > 0 ? { messages: validationMessages(errors) } : { value };
 }

@@ -66,6 +66,31 @@ export const WRITE_HEADERS: HeadersObject = {
 
 export const LIST_HEADERS = REQUEST_ID_HEADER;
 
+/** Headers of a bulk answer: no ETag (each result carries its own). */
+export const BULK_HEADERS: HeadersObject = {
+  ...REQUEST_ID_HEADER,
+  'Idempotent-Replayed': WRITE_HEADERS['Idempotent-Replayed'],
+};
+
+export const BULK_OK =
+  'One result per item, in request order, and how many succeeded and failed. 200 whatever the items’ outcomes.';
+
+export const BULK_DESCRIPTION = [
+  'Each item is a create (no `id`) or a partial update (`id`, optionally `etag` as If-Match) with exactly the ' +
+    'rules, messages and audit entries of the single route; an item’s `status` and `error` are what that ' +
+    'route would have answered. Email uniqueness holds across the batch and stored customers: of two items ' +
+    'taking one email the first wins and the second is 409. Items run in order; several items may update one ' +
+    'customer, each seeing the one before.',
+  '',
+  '`atomic: false` (default): items are independent and each committed item is whole (its change and its audit ' +
+    'entries). The batch runs in one database transaction, so a batch that fails as a whole (the database ' +
+    'goes away: 503) changed nothing. `atomic: true`: all or nothing.',
+  '',
+  'An `idempotency-key` replays the whole answer; the answer is stored in the batch’s own transaction. ' +
+    'Rate limits count items: a batch of 100 uses 100 of the key’s requests per minute (all its items, or ' +
+    'none: over the limit is 429 and nothing runs). Bodies up to 5 MB (the single routes take BODY_LIMIT).',
+].join('\n');
+
 export const ApiCustomerId = () =>
   ApiParam({
     name: 'id',
@@ -141,6 +166,9 @@ export const ERROR_EXAMPLES = {
   ]),
   badStaxQuery: example(400, 'A query parameter out of range', ['per_page must not be greater than 200']),
   badV0Query: example(400, 'A query parameter out of range', ['take must not be greater than 100']),
+  badBulkEnvelope: example(400, 'Too many items (or none, or items not a list)', [
+    'items must contain no more than 500 elements',
+  ]),
   // 401
   missingCredentials: example(401, 'No credentials', MISSING_CREDENTIALS),
   incompleteKeyPair: example(401, 'x-client-key without x-client-secret', MISSING_CLIENT_SECRET),

@@ -127,6 +127,25 @@ export class CustomersRepository {
     return found.length > 0 ? rows.hydrate(found[0]) : null;
   }
 
+  /**
+   * Reads and (MySQL) locks the customers whose id, email_key or reference is one of `values`:
+   * the rows a batch may change. By reference, live customers only (email_key is live only).
+   */
+  async lockMany(
+    tx: SqlTransaction,
+    merchantId: string,
+    by: 'id' | 'email_key' | 'reference',
+    values: string[],
+  ): Promise<Customer[]> {
+    const { rows } = this.sql;
+    const live = by === 'reference' ? ` AND ${rows.column('deleted_at')} IS NULL` : '';
+    const found = await tx.query(
+      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${rows.column('merchant_id')} = ? AND ${rows.column(by)} IN (${values.map(() => '?').join(', ')})${live}${this.db.dialect.forUpdate}`,
+      [merchantId, ...values],
+    );
+    return found.map((r) => rows.hydrate(r));
+  }
+
   async findOne(merchantId: string, id: string): Promise<Customer | null> {
     const { rows, selectOne } = this.sql;
     const found = await this.db.query(selectOne, [merchantId, id]);
@@ -149,6 +168,40 @@ export class CustomersRepository {
     const { rows, where } = this.sql;
     const set = rows.assignments(values);
     tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
+  }
+
+  /**
+   * One page of a merchant's customers in (created_at, id) order, after the given one: keyset
+   * pagination, so an export of any size reads each page from the index. Deleted ones as `trashed`
+   * says; `updatedSince` keeps those updated at or after it.
+   */
+  async exportPage(
+    merchantId: string,
+    after: { created_at: Date; id: string } | null,
+    filter: { trashed: 'without' | 'with' | 'only'; updatedSince?: Date },
+    take: number,
+  ): Promise<Customer[]> {
+    const { rows } = this.sql;
+    const created = rows.column('created_at');
+    const id = rows.column('id');
+    const parts = [`${rows.column('merchant_id')} = ?`];
+    const params: unknown[] = [merchantId];
+    if (filter.trashed === 'without') parts.push(`${rows.column('deleted_at')} IS NULL`);
+    if (filter.trashed === 'only') parts.push(`${rows.column('deleted_at')} IS NOT NULL`);
+    if (filter.updatedSince) {
+      parts.push(`${rows.column('updated_at')} >= ?`);
+      params.push(...rows.values({ updated_at: filter.updatedSince }));
+    }
+    if (after) {
+      parts.push(`(${created} > ? OR (${created} = ? AND ${id} > ?))`);
+      const at = rows.values({ created_at: after.created_at })[0];
+      params.push(at, at, after.id);
+    }
+    const found = await this.db.query(
+      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${parts.join(' AND ')} ORDER BY ${created}, ${id} LIMIT ?`,
+      [...params, take],
+    );
+    return found.map((r) => rows.hydrate(r));
   }
 
   /**

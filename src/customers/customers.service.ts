@@ -41,10 +41,61 @@ export interface LifecycleOptions {
   ifMatch?: string;
 }
 
-/** What one write did: the customer as it now is, and the audit entries that record the change (none when nothing changed). */
-interface Written {
+/**
+ * What one write decided, its rules already checked: the customer as it will be, the audit entries
+ * that record the change (none when nothing changes) and the statements that make it (`queue`).
+ * Deciding sends no write, so a refused item of a batch leaves nothing behind.
+ */
+interface Planned {
   customer: Customer;
   audit: AuditRecord[];
+  queue?: (tx: SqlTransaction) => void;
+}
+
+/** Decides one write inside its transaction: reads (and locks) what it needs, applies the rules. */
+type Plan = (tx: SqlTransaction) => Promise<Planned>;
+
+/** Which stored customer a bulk item changes: by id, or (import) by email or reference. */
+export type BulkTarget = { by: 'id'; id: string } | { by: 'email' | 'reference'; value: string };
+
+/**
+ * One item of a batch, already translated to stored field names by its surface. Without a target
+ * it is a create; with one, a partial update (by email or reference: a create when none matches).
+ * `invalid` is the item's validation failure, reported in its place without touching the database.
+ */
+export interface BulkItem {
+  target?: BulkTarget;
+  patch: CustomerPatch;
+  ifMatch?: string;
+  invalid?: HttpException;
+}
+
+export interface BulkOptions {
+  identityRule: boolean;
+  /** All items or none: the first failure rolls the batch back. */
+  atomic: boolean;
+  /** The status of a created item, as the surface's single create answers (Stax 200, v0 201). */
+  createdStatus: number;
+}
+
+export interface BulkError {
+  statusCode: number;
+  message: string | string[];
+}
+
+/** One item's outcome, in request order: its customer, or the error a single write would have answered. */
+export type BulkResult =
+  | { index: number; status: number; customer: Customer; created: boolean; changed: boolean }
+  | { index: number; status: number; error: BulkError };
+
+/** What a batch did: what the request's before-commit step receives and the surfaces present. */
+export interface BulkOutcome {
+  atomic: boolean;
+  results: BulkResult[];
+}
+
+export function bulkFailed(r: BulkResult): r is Extract<BulkResult, { error: BulkError }> {
+  return 'error' in r;
 }
 
 /** A list request: a search, from `skip` matches or after the customer `after`. */
@@ -59,6 +110,7 @@ export const AFTER_UNKNOWN = 'after must be the id of one of your customers';
 
 export const CUSTOMER_NOT_FOUND = 'Customer not found';
 export const EMAIL_TAKEN = 'A customer with this email already exists';
+export const BULK_MAX_ITEMS = 500;
 
 const MAX_DEADLOCK_RETRIES = 3;
 
@@ -82,26 +134,8 @@ export class CustomersService {
   private readonly listCountLimit: number;
 
   async create(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
-    const fields = merge(CUSTOMER_DEFAULTS, patch);
-    if (opts.identityRule && !satisfiesIdentityRule(fields))
-      throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
-    return this.write(ctx, async (tx) => {
-      const now = new Date();
-      const customer: Customer = {
-        ...fields,
-        id: randomUUID(),
-        merchant_id: ctx.principal.merchantId,
-        email_key: emailKey(fields.email, false),
-        last_spent: 0,
-        last_purchase_date: null,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-      };
-      this.customers.insert(tx, customer);
-      return { customer, audit: [{ action: 'customer.created', changes: diff(CUSTOMER_DEFAULTS, fields) }] };
-    });
+    const planned = this.planCreate(ctx, patch, opts);
+    return this.write(ctx, () => Promise.resolve(planned));
   }
 
   /** A customer of the caller's merchant, soft-deleted ones included; 404 otherwise. */
@@ -137,6 +171,16 @@ export class CustomersService {
     return page;
   }
 
+  /** One page of an export: the customers after `after` in (created_at, id) order (keyset). */
+  exportPage(
+    merchantId: string,
+    after: Customer | null,
+    filter: { trashed: 'without' | 'with' | 'only'; updatedSince?: Date },
+    take: number,
+  ): Promise<Customer[]> {
+    return this.customers.exportPage(merchantId, after, filter, take);
+  }
+
   /**
    * Partial update: lock the row, merge the patch into what is stored, check the rules on the
    * merged result, write only if something changed. Concurrent updates of one customer queue on
@@ -144,41 +188,70 @@ export class CustomersService {
    */
   async update(ctx: RequestContext, id: string, patch: CustomerPatch, opts: WriteOptions): Promise<Customer> {
     return this.write(ctx, async (tx) => {
-      const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
-      const before = writableOf(current);
-      const after = merge(before, patch);
-      const changes = diff(before, after);
-      if (Object.keys(changes).length === 0) return { customer: current, audit: [] };
-      if (opts.identityRule && !satisfiesIdentityRule(after))
-        throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
-      this.checkStatusChange(ctx, before, after);
-
-      const now = new Date();
-      const values: Partial<Customer> = {
-        ...pick(after, Object.keys(changes) as (keyof CustomerWritable)[]),
-        email_key: emailKey(after.email, false),
-        version: current.version + 1,
-        updated_at: now,
-      };
-      this.customers.update(tx, ctx.principal.merchantId, id, values);
-      const audit: AuditRecord[] = [{ action: 'customer.updated', changes }];
-      if (changes.status)
-        audit.push({ action: 'customer.status_changed', changes: { status: changes.status } });
-      return { customer: { ...current, ...values }, audit };
+      const current = await this.customers.findForUpdate(tx, ctx.principal.merchantId, id);
+      return this.planUpdate(ctx, live(current, opts.ifMatch), patch, opts);
     });
+  }
+
+  /**
+   * Up to BULK_MAX_ITEMS creates and partial updates in one transaction, each item through the
+   * same plan, rules, audit entries and CustomerChanges steps as a single write, with results in
+   * request order. The rows the batch updates are locked up front in one statement.
+   *
+   * Items are independent unless `atomic`: each runs under its own SAVEPOINT only when it has to.
+   * The fast way sends every item's statements with the COMMIT (one round trip for the whole
+   * batch on MySQL); if the database then refuses one (an email a stored customer holds, two
+   * items taking one email), the batch runs again carefully, one savepoint per item, so only the
+   * refused items fail. The request's before-commit step (the stored idempotent response, the
+   * import's checkpoint) receives the results and commits with them.
+   */
+  async bulk(ctx: RequestContext, items: BulkItem[], opts: BulkOptions): Promise<BulkOutcome> {
+    const atomic = opts.atomic;
+    if (atomic && items.some((i) => i.invalid)) {
+      const invalid = items.flatMap((item, index) =>
+        item.invalid ? [errorResult(index, item.invalid)] : [],
+      );
+      return { atomic, results: notApplied(invalid, items.length) };
+    }
+    let careful = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(async (tx) => {
+          const results = await this.bulkIn(tx, ctx, items, opts, careful);
+          if (atomic && results.some(bulkFailed)) throw new AtomicRollback(results);
+          const outcome = { atomic, results };
+          await ctx.beforeCommit?.(tx, outcome);
+          return outcome;
+        });
+      } catch (err) {
+        if (err instanceof AtomicRollback) return { atomic, results: notApplied(err.results, items.length) };
+        // A refusal the fast way cannot pin on one item (the database's, or a CustomerChanges
+        // step's after the item's statements were queued): find out item by item.
+        if (!careful && (uniqueViolation(err) !== undefined || err instanceof HttpException)) {
+          careful = true;
+          attempt--;
+          continue;
+        }
+        if (isDeadlock(err) && attempt < MAX_DEADLOCK_RETRIES) continue;
+        throw err;
+      }
+    }
   }
 
   async remove(ctx: RequestContext, id: string, opts: LifecycleOptions): Promise<Customer> {
     return this.write(ctx, async (tx) => {
-      const current = await this.lockLive(tx, ctx, id, opts.ifMatch);
+      const current = live(
+        await this.customers.findForUpdate(tx, ctx.principal.merchantId, id),
+        opts.ifMatch,
+      );
       const now = new Date();
       const values = { deleted_at: now, email_key: null, version: current.version + 1, updated_at: now };
-      this.customers.update(tx, ctx.principal.merchantId, id, values);
       return {
         customer: { ...current, ...values },
         audit: [
           { action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } },
         ],
+        queue: (t) => this.customers.update(t, ctx.principal.merchantId, id, values),
       };
     });
   }
@@ -197,11 +270,11 @@ export class CustomersService {
         version: current.version + 1,
         updated_at: now,
       };
-      this.customers.update(tx, ctx.principal.merchantId, id, values);
       const restored = { deleted_at: { from: current.deleted_at.toISOString(), to: null } };
       return {
         customer: { ...current, ...values },
         audit: [{ action: 'customer.restored', changes: restored }],
+        queue: (t) => this.customers.update(t, ctx.principal.merchantId, id, values),
       };
     });
   }
@@ -218,16 +291,169 @@ export class CustomersService {
     return this.audit.list(ctx.principal.merchantId, id, skip, take);
   }
 
-  private async lockLive(
+  /** A new customer from the defaults and the patch, once the rules allow it. */
+  private planCreate(ctx: RequestContext, patch: CustomerPatch, opts: WriteOptions): Planned {
+    const fields = merge(CUSTOMER_DEFAULTS, patch);
+    if (opts.identityRule && !satisfiesIdentityRule(fields))
+      throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
+    const now = new Date();
+    const customer: Customer = {
+      ...fields,
+      id: randomUUID(),
+      merchant_id: ctx.principal.merchantId,
+      email_key: emailKey(fields.email, false),
+      last_spent: 0,
+      last_purchase_date: null,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    return {
+      customer,
+      audit: [{ action: 'customer.created', changes: diff(CUSTOMER_DEFAULTS, fields) }],
+      queue: (tx) => this.customers.insert(tx, customer),
+    };
+  }
+
+  /** Get-then-merge of a patch into the (locked) stored customer: nothing to write when nothing changes. */
+  private planUpdate(
+    ctx: RequestContext,
+    current: Customer,
+    patch: CustomerPatch,
+    opts: { identityRule: boolean },
+  ): Planned {
+    const before = writableOf(current);
+    const after = merge(before, patch);
+    const changes = diff(before, after);
+    if (Object.keys(changes).length === 0) return { customer: current, audit: [] };
+    if (opts.identityRule && !satisfiesIdentityRule(after))
+      throw new BadRequestException([IDENTITY_RULE_MESSAGE]);
+    this.checkStatusChange(ctx, before, after);
+
+    const now = new Date();
+    const values: Partial<Customer> = {
+      ...pick(after, Object.keys(changes) as (keyof CustomerWritable)[]),
+      email_key: emailKey(after.email, false),
+      version: current.version + 1,
+      updated_at: now,
+    };
+    const audit: AuditRecord[] = [{ action: 'customer.updated', changes }];
+    if (changes.status)
+      audit.push({ action: 'customer.status_changed', changes: { status: changes.status } });
+    return {
+      customer: { ...current, ...values },
+      audit,
+      queue: (tx) => this.customers.update(tx, ctx.principal.merchantId, current.id, values),
+    };
+  }
+
+  /**
+   * Every item of a batch inside one transaction. Careful: one SAVEPOINT per item, its statements
+   * sent before the next item starts, so a statement the database refuses fails that item alone.
+   * Otherwise statements wait for the COMMIT, and a refusal there fails the whole attempt.
+   */
+  private async bulkIn(
     tx: SqlTransaction,
     ctx: RequestContext,
-    id: string,
-    ifMatch?: string,
-  ): Promise<Customer> {
-    const current = await this.customers.findForUpdate(tx, ctx.principal.merchantId, id);
-    if (!current || current.deleted_at) throw new NotFoundException(CUSTOMER_NOT_FOUND);
-    checkIfMatch(current, ifMatch);
-    return current;
+    items: BulkItem[],
+    opts: BulkOptions,
+    careful: boolean,
+  ): Promise<BulkResult[]> {
+    const { savepoint, rollbackToSavepoint, releaseSavepoint } = this.db.dialect;
+    const stored = await this.lockTargets(tx, ctx.principal.merchantId, items);
+    const results: BulkResult[] = [];
+    for (const [index, item] of items.entries()) {
+      if (item.invalid) {
+        results.push(errorResult(index, item.invalid));
+        if (opts.atomic) break;
+        continue;
+      }
+      let planned: Planned;
+      try {
+        planned = this.planItem(ctx, stored, item, opts);
+      } catch (err) {
+        // Refused by the rules before anything was queued: nothing to undo.
+        results.push(errorResult(index, asHttpError(err)));
+        if (opts.atomic) break;
+        continue;
+      }
+      if (careful) tx.defer(savepoint('bulk_item'));
+      try {
+        await this.commitStep(tx, ctx, planned);
+        if (careful) await tx.query(releaseSavepoint('bulk_item'));
+      } catch (err) {
+        if (!careful) throw err;
+        tx.defer(rollbackToSavepoint('bulk_item'));
+        await tx.query(releaseSavepoint('bulk_item'));
+        results.push(errorResult(index, asHttpError(err)));
+        if (opts.atomic) break;
+        continue;
+      }
+      stored.put(planned.customer);
+      const created = planned.audit[0]?.action === 'customer.created';
+      results.push({
+        index,
+        status: created ? opts.createdStatus : 200,
+        customer: planned.customer,
+        created,
+        changed: planned.audit.length > 0,
+      });
+    }
+    return results;
+  }
+
+  /** Locks, in one statement per kind of target, the stored customers the batch may change. */
+  private async lockTargets(tx: SqlTransaction, merchantId: string, items: BulkItem[]): Promise<StoredIndex> {
+    const wanted = { id: new Set<string>(), email: new Set<string>(), reference: new Set<string>() };
+    for (const { target, invalid } of items) {
+      if (!target || invalid) continue;
+      if (target.by === 'id') wanted.id.add(target.id);
+      else if (target.by === 'email') wanted.email.add(target.value.trim().toLowerCase());
+      else wanted.reference.add(target.value);
+    }
+    const found: Customer[] = [];
+    if (wanted.id.size) found.push(...(await this.customers.lockMany(tx, merchantId, 'id', [...wanted.id])));
+    if (wanted.email.size)
+      found.push(...(await this.customers.lockMany(tx, merchantId, 'email_key', [...wanted.email])));
+    if (wanted.reference.size)
+      found.push(...(await this.customers.lockMany(tx, merchantId, 'reference', [...wanted.reference])));
+    const index = new StoredIndex();
+    for (const c of found) index.put(c);
+    return index;
+  }
+
+  /** An item's plan against the customers locked for the batch (and the batch's earlier items). */
+  private planItem(ctx: RequestContext, stored: StoredIndex, item: BulkItem, opts: BulkOptions): Planned {
+    const { target } = item;
+    if (!target) return this.planCreate(ctx, item.patch, opts);
+    let current: Customer | undefined;
+    if (target.by === 'id') {
+      current = stored.byId.get(target.id);
+      if (!current) throw new NotFoundException(CUSTOMER_NOT_FOUND);
+    } else if (target.by === 'email') {
+      current = stored.byEmail.get(target.value.trim().toLowerCase());
+    } else {
+      const matches = stored.byReference(target.value);
+      if (matches.length > 1)
+        throw new ConflictException(`reference ${target.value} matches ${matches.length} customers`);
+      current = matches[0];
+    }
+    if (!current) return this.planCreate(ctx, item.patch, opts);
+    return this.planUpdate(ctx, live(current, item.ifMatch), item.patch, opts);
+  }
+
+  /**
+   * The write step every change goes through, in the caller's transaction: the change, its audit
+   * entries (dated as the change: its updated_at, created_at for a new customer) and the steps other
+   * modules add to every change (CustomerChanges). A no-op writes nothing and runs no step.
+   */
+  private async commitStep(tx: SqlTransaction, ctx: RequestContext, planned: Planned): Promise<void> {
+    const { customer, audit, queue } = planned;
+    if (audit.length === 0) return;
+    queue?.(tx);
+    this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
+    await this.changes.run(tx, { ctx, customer, audit });
   }
 
   /** BLACKLISTED → ACTIVE needs the customers:reactivate scope. */
@@ -244,23 +470,18 @@ export class CustomersService {
   }
 
   /**
-   * Runs one write in one transaction: the change, its audit entries, the steps other modules
-   * add to every change (CustomerChanges), then the request's own before-commit step, all
-   * committed together or not at all. A unique-email violation becomes
+   * Runs one write in its own transaction: the write step (commitStep), then the request's own
+   * before-commit step, all committed together or not at all. A unique-email violation becomes
    * 409, and a MySQL deadlock (the database rolled everything back) is simply run again.
    */
-  private async write(ctx: RequestContext, fn: (tx: SqlTransaction) => Promise<Written>): Promise<Customer> {
+  private async write(ctx: RequestContext, plan: Plan): Promise<Customer> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction(async (tx) => {
-          const { customer, audit } = await fn(tx);
-          if (audit.length > 0) {
-            // Entries are dated as the change: its updated_at (created_at for a new customer).
-            this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
-            await this.changes.run(tx, { ctx, customer, audit });
-          }
-          await ctx.beforeCommit?.(tx, customer);
-          return customer;
+          const planned = await plan(tx);
+          await this.commitStep(tx, ctx, planned);
+          await ctx.beforeCommit?.(tx, planned.customer);
+          return planned.customer;
         });
       } catch (err) {
         if (uniqueViolation(err) === 'uq_customers_merchant_email') throw new ConflictException(EMAIL_TAKEN);
@@ -269,6 +490,67 @@ export class CustomersService {
       }
     }
   }
+}
+
+/** The stored customers a batch works on, kept current as its items change them. */
+class StoredIndex {
+  readonly byId = new Map<string, Customer>();
+  readonly byEmail = new Map<string, Customer>();
+  put(c: Customer): void {
+    const previous = this.byId.get(c.id);
+    if (previous?.email_key && this.byEmail.get(previous.email_key)?.id === c.id)
+      this.byEmail.delete(previous.email_key);
+    this.byId.set(c.id, c);
+    if (c.email_key) this.byEmail.set(c.email_key, c);
+  }
+
+  /** Live customers with this reference (references are not unique). */
+  byReference(reference: string): Customer[] {
+    return [...this.byId.values()].filter((c) => !c.deleted_at && c.reference === reference);
+  }
+}
+
+/** Thrown inside an atomic batch's transaction to roll it back with its results. */
+class AtomicRollback extends Error {
+  constructor(readonly results: BulkResult[]) {
+    super('atomic batch rolled back');
+  }
+}
+
+/** The customer if it exists and is not deleted (404 otherwise) and If-Match allows the write. */
+function live(current: Customer | null | undefined, ifMatch?: string): Customer {
+  if (!current || current.deleted_at) throw new NotFoundException(CUSTOMER_NOT_FOUND);
+  checkIfMatch(current, ifMatch);
+  return current;
+}
+
+/** What a single write would have answered for this error; anything else is not the item's fault. */
+function asHttpError(err: unknown): HttpException {
+  if (err instanceof HttpException) return err;
+  if (uniqueViolation(err) === 'uq_customers_merchant_email') return new ConflictException(EMAIL_TAKEN);
+  throw err;
+}
+
+function errorResult(index: number, err: HttpException): BulkResult {
+  const body = err.getResponse();
+  const message =
+    typeof body === 'string' ? body : ((body as { message?: string | string[] }).message ?? err.message);
+  return { index, status: err.getStatus(), error: { statusCode: err.getStatus(), message } };
+}
+
+/**
+ * An atomic batch that failed: each failed item keeps its error; every other item (the ones rolled
+ * back and the ones never tried) is 424 naming the first failure.
+ */
+function notApplied(results: BulkResult[], count: number): BulkResult[] {
+  const failed = new Map(results.filter(bulkFailed).map((r) => [r.index, r]));
+  const first = Math.min(...failed.keys());
+  const message = `Not applied: the batch is atomic and item ${first} failed`;
+  return Array.from(
+    { length: count },
+    (_, index): BulkResult =>
+      failed.get(index) ?? { index, status: 424, error: { statusCode: 424, message } },
+  );
 }
 
 function checkIfMatch(c: Customer, ifMatch?: string): void {

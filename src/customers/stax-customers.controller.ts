@@ -20,8 +20,7 @@ import { PresentWith } from '../common/presenter';
 import type { RequestContext } from '../common/request-context';
 import { laravelPage } from '../common/laravel-page';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
-import type { Customer, CustomerPatch } from './customer.entity';
-import { STAX_WRITABLE_FIELDS } from './customer-fields';
+import type { Customer } from './customer.entity';
 import { versionTag } from './customer-rules';
 import { toStaxAuditEntry, toStaxCustomer } from './customer.views';
 import {
@@ -34,35 +33,28 @@ import {
   AUTHENTICATED_ERRORS,
   BODILESS_WRITE_ERRORS,
   BODY_WRITE_ERRORS,
+  BULK_DESCRIPTION,
+  BULK_HEADERS,
+  BULK_OK,
   BY_ID_ERRORS,
   CUSTOMER_HEADERS,
   LIST_HEADERS,
   WRITE_HEADERS,
 } from './customers.api-docs';
-import { CustomersService } from './customers.service';
-import { STAX_CREATE_EXAMPLES, STAX_UPDATE_EXAMPLES } from './dto/stax-customer.examples';
+import { CountsItems } from '../rate-limit/api-key-throttler.guard';
+import { BULK_MAX_ITEMS, CustomersService } from './customers.service';
+import { presentStaxBulk, staxBulkItem } from './bulk-items';
+import { StaxBulkBody, StaxBulkResponse } from './dto/bulk.dto';
+import { STAX_BULK_EXAMPLES, STAX_CREATE_EXAMPLES, STAX_UPDATE_EXAMPLES } from './dto/stax-customer.examples';
 import { StaxAuditPage, StaxCustomerPage, StaxCustomerView } from './dto/stax-customer.view';
-import { MERCHANT_ID_MISMATCH, StaxCustomerBody } from './dto/stax-customer.dto';
+import { StaxCustomerBody } from './dto/stax-customer.dto';
+import { echoedFieldsProblem, staxPatch } from './surface-patch';
 import { STAX_FILTER_FIELDS, StaxListQuery } from './dto/stax-list-query.dto';
 import { StaxPageQuery } from './dto/stax-page-query.dto';
 
-/**
- * The Stax fields this service does not show may be sent back (a GET-then-PUT from a Stax client),
- * but only with the value the service would show: the caller's own merchant id. (files is checked
- * by the body's own validation: it must be empty.)
- */
 function checkEchoedFields(body: StaxCustomerBody, ctx: RequestContext): void {
-  const merchantId = body.merchant_id;
-  if (merchantId !== undefined && merchantId.toLowerCase() !== ctx.principal.merchantId.toLowerCase()) {
-    throw new BadRequestException([MERCHANT_ID_MISMATCH]);
-  }
-}
-
-/** The fields of a body that change the customer; the rest of a body is read-only. */
-function staxPatch(body: StaxCustomerBody): CustomerPatch {
-  const patch: Record<string, unknown> = {};
-  for (const k of STAX_WRITABLE_FIELDS) if (body[k] !== undefined) patch[k] = body[k];
-  return patch;
+  const problem = echoedFieldsProblem(body, ctx.principal.merchantId);
+  if (problem) throw new BadRequestException([problem]);
 }
 
 /** A customer as the Stax routes answer with it. */
@@ -109,6 +101,27 @@ export class StaxCustomersController {
   ) {
     checkEchoedFields(body, ctx);
     return this.send(res, await this.customers.create(ctx, staxPatch(body), { identityRule: true }));
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @PresentWith(presentStaxBulk)
+  @CountsItems()
+  @ApiOperation({
+    operationId: 'staxBulkCustomers',
+    summary: `Create and update up to ${BULK_MAX_ITEMS} customers in one request`,
+    description: BULK_DESCRIPTION,
+  })
+  @ApiIdempotencyKey()
+  @ApiJsonBody(StaxBulkBody, STAX_BULK_EXAMPLES)
+  @ApiOkResponse({ type: StaxBulkResponse, description: BULK_OK, headers: BULK_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODY_WRITE_ERRORS, 'badBulkEnvelope')
+  async bulk(@Ctx() ctx: RequestContext, @Body() body: StaxBulkBody) {
+    const items = await Promise.all(body.items.map((raw) => staxBulkItem(raw, ctx.principal.merchantId)));
+    const atomic = body.atomic ?? false;
+    return presentStaxBulk(
+      await this.customers.bulk(ctx, items, { identityRule: true, atomic, createdStatus: 200 }),
+    ).body;
   }
 
   @Get()

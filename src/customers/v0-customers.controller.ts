@@ -5,8 +5,7 @@ import { Ctx } from '../common/app-request';
 import { PresentWith } from '../common/presenter';
 import type { RequestContext } from '../common/request-context';
 import { ParseCustomerIdPipe } from '../common/parse-id.pipe';
-import type { Customer, CustomerPatch } from './customer.entity';
-import { V0_TO_STORED } from './customer-fields';
+import type { Customer } from './customer.entity';
 import { emailKey, versionTag } from './customer-rules';
 import { toV0AuditEntry, toV0Customer } from './customer.views';
 import {
@@ -18,26 +17,23 @@ import {
   ApiKeyAuth,
   AUTHENTICATED_ERRORS,
   BODY_WRITE_ERRORS,
+  BULK_DESCRIPTION,
+  BULK_HEADERS,
+  BULK_OK,
   BY_ID_ERRORS,
   CUSTOMER_HEADERS,
   LIST_HEADERS,
   WRITE_HEADERS,
 } from './customers.api-docs';
-import { CustomersService } from './customers.service';
-import { V0_CREATE_EXAMPLES, V0_UPDATE_EXAMPLES } from './dto/v0-customer.examples';
+import { CountsItems } from '../rate-limit/api-key-throttler.guard';
+import { BULK_MAX_ITEMS, CustomersService } from './customers.service';
+import { presentV0Bulk, v0BulkItem } from './bulk-items';
+import { V0BulkBody, V0BulkResponse } from './dto/bulk.dto';
+import { V0_BULK_EXAMPLES, V0_CREATE_EXAMPLES, V0_UPDATE_EXAMPLES } from './dto/v0-customer.examples';
 import { V0AuditList, V0CustomerList, V0CustomerView } from './dto/v0-customer.view';
 import { V0CreateCustomerBody, V0UpdateCustomerBody } from './dto/v0-customer.dto';
 import { V0ListQuery, V0PageQuery } from './dto/v0-list-query.dto';
-
-/** The body under the stored field names. */
-function v0Patch(body: V0UpdateCustomerBody): CustomerPatch {
-  const patch: Record<string, unknown> = {};
-  for (const [v0, stored] of Object.entries(V0_TO_STORED)) {
-    const value = body[v0 as keyof V0UpdateCustomerBody];
-    if (value !== undefined) patch[stored] = value;
-  }
-  return patch;
-}
+import { v0Patch } from './surface-patch';
 
 /** A customer as the v0 routes answer with it. */
 function present(c: Customer) {
@@ -71,6 +67,27 @@ export class V0CustomersController {
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(res, await this.customers.create(ctx, v0Patch(body), { identityRule: false }));
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @PresentWith(presentV0Bulk)
+  @CountsItems()
+  @ApiOperation({
+    operationId: 'v0BulkCustomers',
+    summary: `Create and update up to ${BULK_MAX_ITEMS} customers in one request`,
+    description: BULK_DESCRIPTION,
+  })
+  @ApiIdempotencyKey()
+  @ApiJsonBody(V0BulkBody, V0_BULK_EXAMPLES)
+  @ApiOkResponse({ type: V0BulkResponse, description: BULK_OK, headers: BULK_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODY_WRITE_ERRORS, 'badBulkEnvelope')
+  async bulk(@Ctx() ctx: RequestContext, @Body() body: V0BulkBody) {
+    const items = await Promise.all(body.items.map((raw) => v0BulkItem(raw)));
+    const atomic = body.atomic ?? false;
+    return presentV0Bulk(
+      await this.customers.bulk(ctx, items, { identityRule: false, atomic, createdStatus: 201 }),
+    ).body;
   }
 
   @Get()

@@ -6,19 +6,22 @@ import { Merchant } from '../auth/merchant.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { Customer } from '../customers/customer.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
+import { ImportRun } from '../migration-tools/import-run.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-initial-schema';
 import { IdempotencyKeys1732400000000 } from './migrations/1732400000000-idempotency-keys';
 import { EmailKeyBinaryCollation1732460000000 } from './migrations/1732460000000-email-key-binary-collation';
 import { CustomersLiveIndex1732500000000 } from './migrations/1732500000000-customers-live-index';
 import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempotency-owner';
+import { ImportRuns1732900000000 } from './migrations/1732900000000-import-runs';
 
-export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey];
+export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey, ImportRun];
 export const MIGRATIONS = [
   InitialSchema1732300000000,
   IdempotencyKeys1732400000000,
   EmailKeyBinaryCollation1732460000000,
   CustomersLiveIndex1732500000000,
   IdempotencyOwner1732600000000,
+  ImportRuns1732900000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

@@ -31,7 +31,21 @@ export interface Dialect {
   concat(...exprs: string[]): string;
   /** The connection pool's state; SQLite has one embedded connection. */
   poolStats(dataSource: DataSource): PoolStats;
+  /**
+   * Savepoints inside a transaction (one per item of a batch). Both databases spell them the
+   * same; a MySQL error such as a duplicate key undoes only its statement, SQLite's ABORT
+   * likewise, so ROLLBACK TO is what undoes the rest of the item.
+   */
+  readonly savepoint: (name: string) => string;
+  readonly rollbackToSavepoint: (name: string) => string;
+  readonly releaseSavepoint: (name: string) => string;
 }
+
+const SAVEPOINTS = {
+  savepoint: (name: string) => `SAVEPOINT ${name}`,
+  rollbackToSavepoint: (name: string) => `ROLLBACK TO SAVEPOINT ${name}`,
+  releaseSavepoint: (name: string) => `RELEASE SAVEPOINT ${name}`,
+};
 
 /** The private fields of a mysql2 pool that tell its state (mysql2 has no public API for it). */
 interface Mysql2PoolState {
@@ -50,6 +64,7 @@ export const MYSQL: Dialect = {
     const total = pool?._allConnections?.length ?? 0;
     return { total, idle: pool?._freeConnections?.length ?? 0, waiting: pool?._connectionQueue?.length ?? 0 };
   },
+  ...SAVEPOINTS,
 };
 
 export const SQLITE: Dialect = {
@@ -58,6 +73,7 @@ export const SQLITE: Dialect = {
   binary: (expr) => expr,
   concat: (...exprs) => `(${exprs.join(' || ')})`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
+  ...SAVEPOINTS,
 };
 
 export function dialectOf(dataSource: DataSource): Dialect {

@@ -45,3 +45,20 @@ export const STAX_UPDATE_EXAMPLES: ExamplesObject = {
     value: { address_2: '', notes: null },
   },
 };
+
+export const STAX_BULK_EXAMPLES: ExamplesObject = {
+  mixed: {
+    summary: 'Two creates and an update (independent items)',
+    value: {
+      items: [
+        { firstname: 'John', lastname: 'Smith', email: 'john.smith@example.com' },
+        { company: 'Acme Corp', reference: 'CRM-0042' },
+        { id: 'ba074ef6-aab1-43ac-aa1b-663309ab4d62', etag: '"2"', phone: '+1 (555) 555-0123' },
+      ],
+    },
+  },
+  atomic: {
+    summary: 'All or nothing',
+    value: { atomic: true, items: [{ firstname: 'Ann' }, { firstname: 'Bob' }] },
+  },
+};

@@ -36,3 +36,30 @@ export const V0_UPDATE_EXAMPLES: ExamplesObject = {
     value: { status: 'BLACKLISTED' },
   },
 };
+
+export const V0_BULK_EXAMPLES: ExamplesObject = {
+  mixed: {
+    summary: 'A create and an update (independent items)',
+    value: {
+      items: [
+        {
+          first_name: 'John',
+          last_name: 'Smith',
+          phone_number: '+1-987-654-3210',
+          email: 'john@example.com',
+        },
+        { id: 'ba074ef6-aab1-43ac-aa1b-663309ab4d62', status: 'DEACTIVATED' },
+      ],
+    },
+  },
+  atomic: {
+    summary: 'All or nothing',
+    value: {
+      atomic: true,
+      items: [
+        { first_name: 'Ann', last_name: 'Lee', phone_number: '+1-987-654-3211' },
+        { first_name: 'Bob', last_name: 'Ray', phone_number: '+1-987-654-3212' },
+      ],
+    },
+  },
+};
