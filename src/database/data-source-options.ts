@@ -11,14 +11,26 @@ import { IdempotencyKeys1732400000000 } from './migrations/1732400000000-idempot
 import { EmailKeyBinaryCollation1732460000000 } from './migrations/1732460000000-email-key-binary-collation';
 import { CustomersLiveIndex1732500000000 } from './migrations/1732500000000-customers-live-index';
 import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempotency-owner';
+import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 
-export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey];
+export const ENTITIES = [
+  Merchant,
+  ApiKey,
+  Customer,
+  AuditEntry,
+  IdempotencyKey,
+  WebhookEndpoint,
+  WebhookDelivery,
+];
 export const MIGRATIONS = [
   InitialSchema1732300000000,
   IdempotencyKeys1732400000000,
   EmailKeyBinaryCollation1732460000000,
   CustomersLiveIndex1732500000000,
   IdempotencyOwner1732600000000,
+  Webhooks1732800000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';
