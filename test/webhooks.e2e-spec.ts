@@ -418,4 +418,35 @@ describe('webhooks', () => {
       ]);
     expect(Number(rows[0].n)).toBe(0);
   });
+
+  describe('targets on private addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS=false)', () => {
+    let strict: TestApp;
+    beforeAll(async () => {
+      strict = await startApp({ ...FAST_WEBHOOKS, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' });
+    });
+    afterAll(() => strict.close());
+
+    it.each([
+      ['http://127.0.0.1:8080/hook', 'loopback'],
+      ['http://localhost/hook', 'loopback'],
+      ['http://[::1]/hook', 'loopback'],
+      ['http://169.254.169.254/latest/meta-data/', 'linkLocal'],
+      ['http://10.0.0.7/hook', 'private'],
+      ['http://192.168.1.20/hook', 'private'],
+      ['http://[::ffff:127.0.0.1]/hook', 'loopback'],
+      ['http://0.0.0.0/hook', 'unspecified'],
+    ])('%s is refused with 400 and stores nothing', async (url, range) => {
+      const m = await newMerchant(strict, WEBHOOK_SCOPES);
+      const v0 = await http(strict).post('/api/v0/webhooks').set(m.keyPair).send({ url }).expect(400);
+      expect(v0.body.message[0]).toMatch(new RegExp(`^url is refused: .*${range}`));
+      const stax = await http(strict)
+        .post('/webhook')
+        .query({ target_url: url, event: 'create_customer' })
+        .set(m.bearer)
+        .expect(400);
+      expect(stax.body.message[0]).toMatch(/^target_url is refused/);
+      expect((await http(strict).get('/api/v0/webhooks').set(m.keyPair).expect(200)).body.total).toBe(0);
+      expect((await http(strict).get('/webhook').set(m.bearer).expect(200)).body.total).toBe(0);
+    });
+  });
 });

@@ -135,9 +135,12 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 // ---- Webhooks (README, "Webhooks") -------------------------------------------------------------
 
 export interface WebhookConfig {
-  /** The AES-256-GCM key that encrypts stored signing secrets (32 bytes). */
-  secretKey: Buffer;
-  /** No WEBHOOK_SECRET_KEY was given: a fixed development key is used (refused in production). */
+  /**
+   * The AES-256-GCM key that encrypts stored signing secrets (32 bytes). Null in production without
+   * WEBHOOK_SECRET_KEY: webhooks are then off (creating one is 503) and the rest runs as before.
+   */
+  secretKey: Buffer | null;
+  /** No WEBHOOK_SECRET_KEY was given outside production: a fixed development key is used. */
   secretKeyIsDefault: boolean;
   /** Run the delivery worker in this process. */
   workerEnabled: boolean;
@@ -160,19 +163,18 @@ const DEV_WEBHOOK_KEY = 'merchant-customers development webhook key: never use i
 
 function readWebhookConfig(env: NodeJS.ProcessEnv, production: boolean): WebhookConfig {
   const raw = env.WEBHOOK_SECRET_KEY;
-  let secretKey: Buffer;
+  let secretKey: Buffer | null = null;
   if (raw) {
-    secretKey = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-    if (secretKey.length !== 32 || (!/^[0-9a-f]{64}$/i.test(raw) && !/^[A-Za-z0-9+/]{43}=?$/.test(raw)))
+    const hex = /^[0-9a-f]{64}$/i.test(raw);
+    if (!hex && !/^[A-Za-z0-9+/]{43}=?$/.test(raw))
       throw new ConfigError('WEBHOOK_SECRET_KEY must be 32 bytes as 64 hex digits or base64');
-  } else if (production) {
-    throw new ConfigError('WEBHOOK_SECRET_KEY is required in production (32 bytes, hex or base64)');
-  } else {
+    secretKey = Buffer.from(raw, hex ? 'hex' : 'base64');
+  } else if (!production) {
     secretKey = createHash('sha256').update(DEV_WEBHOOK_KEY).digest();
   }
   return {
     secretKey,
-    secretKeyIsDefault: !raw,
+    secretKeyIsDefault: !raw && !production,
     workerEnabled: readBool(env, 'WEBHOOK_WORKER', true),
     pollMs: readInt(env, 'WEBHOOK_POLL_MS', 1_000, 10, 60_000),
     retryBaseMs: readInt(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 10, 3_600_000),

@@ -10,3 +10,5 @@ export const STAX_FIELDS_MISSING =
   'target_url and event are required (as query parameters or in a JSON body)';
 export const STAX_FIELDS_TWICE =
   'Give target_url and event either as query parameters or in the body, not both';
+export const WEBHOOKS_NOT_CONFIGURED =
+  'Webhooks are not configured on this service (WEBHOOK_SECRET_KEY is not set)';

@@ -41,6 +41,7 @@ export function sendWebhook(
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (o: Omit<SendOutcome, 'durationMs'>) => {
       if (settled) return;
       settled = true;
@@ -81,7 +82,7 @@ export function sendWebhook(
       signal: opts.signal,
     });
     // One timer: connecting, then (reset once connected) the whole answer.
-    let timer = setTimeout(() => {
+    timer = setTimeout(() => {
       req.destroy();
       fail(`no connection within ${opts.timeoutMs} ms`);
     }, opts.timeoutMs);

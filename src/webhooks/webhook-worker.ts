@@ -81,6 +81,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   onApplicationBootstrap(): void {
     if (this.config.secretKeyIsDefault)
       this.logger.warn('WEBHOOK_SECRET_KEY is not set: webhook secrets are encrypted with a development key');
+    if (!this.webhooks.configured) {
+      this.logger.warn('WEBHOOK_SECRET_KEY is not set: webhooks are off (creating one answers 503)');
+      return;
+    }
     if (this.config.workerEnabled) this.schedule(0);
   }
 

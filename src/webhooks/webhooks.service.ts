@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, NotFoundException, OnModuleInit } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  OnModuleInit,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { RequestContext } from '../common/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { CustomerChange, CustomerChanges } from '../customers/customer-changes';
@@ -18,6 +25,7 @@ import {
   TOO_MANY_ENDPOINTS,
   WEBHOOK_DISABLED,
   WEBHOOK_NOT_FOUND,
+  WEBHOOKS_NOT_CONFIGURED,
 } from './webhook-messages';
 import { checkTarget, TargetRules, urlProblem } from './webhook-targets';
 
@@ -45,7 +53,7 @@ export interface NewEndpoint {
  */
 @Injectable()
 export class WebhooksService implements OnModuleInit {
-  readonly box: SecretBox;
+  private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
 
   constructor(
@@ -56,8 +64,19 @@ export class WebhooksService implements OnModuleInit {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.box = new SecretBox(config.webhooks.secretKey);
+    const key = config.webhooks.secretKey;
+    this.sealer = key ? new SecretBox(key) : null;
     this.rules = { allowPrivate: config.webhooks.allowPrivateTargets, allowHttp: config.webhooks.allowHttp };
+  }
+
+  /** Whether webhooks can sign: false in production without WEBHOOK_SECRET_KEY. */
+  get configured(): boolean {
+    return this.sealer !== null;
+  }
+
+  private get box(): SecretBox {
+    if (!this.sealer) throw new ServiceUnavailableException(WEBHOOKS_NOT_CONFIGURED);
+    return this.sealer;
   }
 
   onModuleInit(): void {
@@ -84,6 +103,7 @@ export class WebhooksService implements OnModuleInit {
     const refused = await checkTarget(url, this.rules);
     if (refused) throw new BadRequestException([`${input.urlField} is refused: ${refused}`]);
     const events = input.events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(input.events)];
+    const box = this.box;
 
     const now = new Date();
     const id = randomUUID();
@@ -94,7 +114,7 @@ export class WebhooksService implements OnModuleInit {
       surface,
       url: input.url,
       events: storedEvents(events),
-      secret: this.box.seal(secret, id),
+      secret: box.seal(secret, id),
       previous_secret: null,
       previous_secret_until: null,
       failing_since: null,
