@@ -64,7 +64,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private timer?: NodeJS.Timeout;
-  private ticking = false;
+  private ticking: Promise<void> | null = null;
   private again = false;
   private stopped = false;
 
@@ -92,6 +92,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort();
+    // A round claiming right now finishes first (it starts nothing more once stopped).
+    await this.ticking;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
@@ -108,33 +110,35 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** One round: claim as many due deliveries as there are free slots, and start them. */
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
     if (this.ticking) {
       this.again = true;
-      return;
+      return this.ticking;
     }
-    this.ticking = true;
-    try {
-      const free = this.config.concurrency - this.inFlight.size;
-      if (free > 0 && !this.stopped) {
-        const now = new Date();
-        const owner = randomUUID();
-        const claimed = await this.deliveries.claimDue(
-          now,
-          new Date(now.getTime() + this.leaseMs),
-          owner,
-          free,
-        );
-        for (const d of claimed) this.start(d, owner);
-      }
-    } catch (err) {
-      this.logger.error(`claiming webhook deliveries failed: ${(err as Error).message}`);
-    } finally {
-      this.ticking = false;
+    this.ticking = this.round().finally(() => {
+      this.ticking = null;
       if (this.again) {
         this.again = false;
         this.schedule(0);
       } else this.schedule(this.config.pollMs);
+    });
+    return this.ticking;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      const free = this.config.concurrency - this.inFlight.size;
+      if (free <= 0 || this.stopped) return;
+      const now = new Date();
+      const owner = randomUUID();
+      const claimed = await this.deliveries.claimDue(now, new Date(now.getTime() + this.leaseMs), owner, free);
+      for (const d of claimed) {
+        // Stopped while claiming: give the claims back rather than leave them to their lease.
+        if (this.stopped) await this.deliveries.release(d.seq, owner);
+        else this.start(d, owner);
+      }
+    } catch (err) {
+      this.logger.error(`claiming webhook deliveries failed: ${(err as Error).message}`);
     }
   }
 
