@@ -179,7 +179,7 @@ describe('SQL statements', () => {
         await endpoints.findOne(merchant, id);
         await endpoints.page(merchant, 'v0', 0, 10);
         await endpoints.update(merchant, id, { deleted_at: now, updated_at: now });
-        await endpoints.markFailing(merchant, id, now);
+        await endpoints.markFailing(merchant, id, now, now);
         await endpoints.markSucceeded(merchant, id);
         await endpoints.disableIfFailingSince(merchant, id, now, now, 'r');
         await deliveries.complete('1', 'owner', {
@@ -190,6 +190,7 @@ describe('SQL statements', () => {
           completed_at: now,
         });
         await deliveries.release('1', 'owner');
+        await deliveries.postpone(merchant, id, now, now);
         await deliveries.failPending(merchant, id, now);
         await deliveries.page(merchant, id, 0, 10);
         await deliveries.findOne(merchant, id, id);

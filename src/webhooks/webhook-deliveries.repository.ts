@@ -6,6 +6,12 @@ import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import type { OutboxEvent } from './webhook-events';
 
+/**
+ * How many endpoints a claim can pass over (those that already have as many attempts in flight in
+ * this process as they may): a fixed number of placeholders, so the statement is always the same.
+ */
+export const SKIPPED_ENDPOINTS = 4;
+
 /** How a finished attempt leaves a delivery. */
 export type DeliveryUpdate = Pick<
   WebhookDelivery,
@@ -23,6 +29,7 @@ export class WebhookDeliveriesRepository {
     earlierPending: string;
     complete: string;
     release: string;
+    postpone: string;
     failPending: string;
     page: string;
     count: string;
@@ -49,7 +56,9 @@ export class WebhookDeliveriesRepository {
         // One row per subscribed, enabled endpoint of the surface, in the change's own transaction.
         queue:
           `INSERT INTO ${rows.table} (${c('event_id')}, ${c('merchant_id')}, ${c('endpoint_id')}, ${c('customer_id')}, ${c('event_type')}, ${c('payload')}, ${c('status')}, ${c('attempt_count')}, ${c('attempts')}, ${c('next_attempt_at')}, ${c('created_at')}, ${c('queued_at')})` +
-          ` SELECT ?, ${e('merchant_id')}, ${e('id')}, ?, ?, ?, 'pending', 0, '[]', ?, ?, ? FROM ${endpoints.table} e` +
+          // Due now, or when a paused (failing) endpoint is next tried.
+          ` SELECT ?, ${e('merchant_id')}, ${e('id')}, ?, ?, ?, 'pending', 0, '[]',` +
+          ` CASE WHEN ${e('paused_until')} > ? THEN ${e('paused_until')} ELSE ? END, ?, ? FROM ${endpoints.table} e` +
           ` WHERE ${e('merchant_id')} = ? AND ${e('surface')} = ? AND ${e('deleted_at')} IS NULL AND ${e('disabled_at')} IS NULL` +
           ` AND (${e('events')} LIKE ? OR ${e('events')} = ',*,')`,
         // Due, not claimed by a live worker, and no earlier delivery of the same customer to the
@@ -62,10 +71,12 @@ export class WebhookDeliveriesRepository {
           ` WHERE ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
           ` AND (${d('locked_until')} IS NULL OR ${d('locked_until')} <= ?)` +
           ` AND NOT EXISTS (${earlier})` +
+          ` AND ${d('endpoint_id')} NOT IN (${Array(SKIPPED_ENDPOINTS).fill('?').join(', ')})` +
           ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
         claim: `UPDATE ${rows.table} SET ${c('locked_until')} = ?, ${c('lock_owner')} = ? WHERE ${c('seq')} = ?`,
         earlierPending: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('customer_id')} = ? AND ${c('status')} = 'pending' AND ${c('seq')} < ? LIMIT 1`,
         complete: `UPDATE ${rows.table} SET ${c('status')} = ?, ${c('attempt_count')} = ?, ${c('attempts')} = ?, ${c('next_attempt_at')} = ?, ${c('completed_at')} = ?, ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
+        postpone: `UPDATE ${rows.table} SET ${c('next_attempt_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND ${c('next_attempt_at')} < ? AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
         release: `UPDATE ${rows.table} SET ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
         failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending'`,
         page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? ORDER BY ${c('seq')} DESC LIMIT ? OFFSET ?`,
@@ -90,6 +101,7 @@ export class WebhookDeliveriesRepository {
       at,
       at,
       at,
+      at,
       merchantId,
       event.surface,
       `%,${event.type},%`,
@@ -97,16 +109,25 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * Claims up to `limit` due deliveries for `owner` until `until`: no other worker attempts them
-   * before then. Then checks each claim against the order rule with a fresh read, which sees
+   * Claims up to `limit` due deliveries for `owner` until `until`, passing over those of
+   * `skipEndpoints` (at most SKIPPED_ENDPOINTS): no other worker attempts them before then. Then checks each claim against the order rule with a fresh read, which sees
    * every committed delivery (the claiming read may have missed an earlier one committed while
    * it ran), and gives back the claims that must wait.
    */
-  async claimDue(now: Date, until: Date, owner: string, limit: number): Promise<WebhookDelivery[]> {
+  async claimDue(
+    now: Date,
+    until: Date,
+    owner: string,
+    limit: number,
+    skipEndpoints: string[] = [],
+  ): Promise<WebhookDelivery[]> {
     const { rows } = this.sql;
     const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
+    const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => skipEndpoints[i] ?? '');
     const claimed = await this.db.transaction(async (tx) => {
-      const found = (await tx.query(this.sql.due, [nowValue, nowValue, limit])).map((r) => rows.hydrate(r));
+      const found = (await tx.query(this.sql.due, [nowValue, nowValue, ...skipped, limit])).map((r) =>
+        rows.hydrate(r),
+      );
       for (const d of found) tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
       return found;
     });
@@ -135,6 +156,12 @@ export class WebhookDeliveriesRepository {
     });
     const res = await this.db.query<{ affectedRows: number }>(this.sql.complete, [...v, seq, owner]);
     return res.affectedRows > 0;
+  }
+
+  /** Moves the endpoint's due, unclaimed pending deliveries to `until` (the endpoint is failing). */
+  async postpone(merchantId: string, endpointId: string, until: Date, now: Date): Promise<void> {
+    const [u, n] = this.sql.rows.values({ next_attempt_at: until, locked_until: now });
+    await this.db.query(this.sql.postpone, [u, merchantId, endpointId, u, n]);
   }
 
   /** Gives a claim back unattempted (shutting down, or an earlier delivery still pending). */

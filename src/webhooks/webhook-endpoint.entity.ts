@@ -36,6 +36,13 @@ export class WebhookEndpoint {
   @Column({ type: 'datetime', precision: 3, nullable: true })
   previous_secret_until!: Date | null;
 
+  /**
+   * After a failed attempt, the endpoint's next try: its other deliveries (and new ones) wait
+   * until then too, so an endpoint that is down costs one attempt per backoff, not one per event.
+   */
+  @Column({ type: 'datetime', precision: 3, nullable: true })
+  paused_until!: Date | null;
+
   /** The first failed attempt since the last success; null while deliveries succeed. */
   @Column({ type: 'datetime', precision: 3, nullable: true })
   failing_since!: Date | null;

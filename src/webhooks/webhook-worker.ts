@@ -9,7 +9,7 @@ import {
 import { Webhook } from 'standardwebhooks';
 import { APP_CONFIG, AppConfig, WebhookConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
-import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { SKIPPED_ENDPOINTS, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import type { DeliveryAttempt, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
@@ -20,6 +20,8 @@ const MAX_DELAY_MS = 60 * 60 * 1000;
 const MAX_RETRY_AFTER_MS = 6 * 60 * 60 * 1000;
 const KEPT_ATTEMPTS = 25;
 const USER_AGENT = 'merchant-customers-webhooks/1';
+/** After a change, how long before looking for its deliveries: time for its COMMIT, and at most one extra claim per interval. */
+const NUDGE_DELAY_MS = 25;
 
 /**
  * The delay before retry number `attempt` (1 for the first retry): base × 2^(attempt-1), at most
@@ -62,10 +64,13 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('Webhooks');
   private readonly config: WebhookConfig;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Attempts in flight per endpoint: one slow endpoint may hold only a share of the slots. */
+  private readonly perEndpoint = new Map<string, number>();
   private readonly abort = new AbortController();
   private timer?: NodeJS.Timeout;
   private ticking: Promise<void> | null = null;
   private again = false;
+  private nudged = false;
   private stopped = false;
 
   constructor(
@@ -85,7 +90,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       this.logger.warn('WEBHOOK_SECRET_KEY is not set: webhooks are off (creating one answers 503)');
       return;
     }
-    if (this.config.workerEnabled) this.schedule(0);
+    if (!this.config.workerEnabled) return;
+    this.webhooks.onQueued = () => this.nudge();
+    this.schedule(0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -95,6 +102,24 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     // A round claiming right now finishes first (it starts nothing more once stopped).
     await this.ticking;
     await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** An endpoint's share of the slots: a quarter, so at most SKIPPED_ENDPOINTS endpoints are ever full. */
+  private get perEndpointCap(): number {
+    return Math.max(1, Math.ceil(this.config.concurrency / SKIPPED_ENDPOINTS));
+  }
+
+  /**
+   * A customer change queued deliveries in this process: look for them shortly (after its commit)
+   * instead of at the next poll. Other instances find them at their next poll.
+   */
+  nudge(): void {
+    if (this.stopped || !this.config.workerEnabled || this.nudged) return;
+    this.nudged = true;
+    setTimeout(() => {
+      this.nudged = false;
+      void this.tick();
+    }, NUDGE_DELAY_MS).unref();
   }
 
   /** How long a claim holds: connecting and answering may each take a timeout, plus slack. */
@@ -131,10 +156,19 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       if (free <= 0 || this.stopped) return;
       const now = new Date();
       const owner = randomUUID();
-      const claimed = await this.deliveries.claimDue(now, new Date(now.getTime() + this.leaseMs), owner, free);
+      const full = [...this.perEndpoint].filter(([, n]) => n >= this.perEndpointCap).map(([id]) => id);
+      const claimed = await this.deliveries.claimDue(
+        now,
+        new Date(now.getTime() + this.leaseMs),
+        owner,
+        free,
+        full,
+      );
       for (const d of claimed) {
-        // Stopped while claiming: give the claims back rather than leave them to their lease.
-        if (this.stopped) await this.deliveries.release(d.seq, owner);
+        // Stopped while claiming, or one claim brought an endpoint past its share: give the claim
+        // back rather than leave it to its lease.
+        if (this.stopped || (this.perEndpoint.get(d.endpoint_id) ?? 0) >= this.perEndpointCap)
+          await this.deliveries.release(d.seq, owner);
         else this.start(d, owner);
       }
     } catch (err) {
@@ -143,10 +177,14 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private start(d: WebhookDelivery, owner: string): void {
+    this.perEndpoint.set(d.endpoint_id, (this.perEndpoint.get(d.endpoint_id) ?? 0) + 1);
     const run = this.attempt(d, owner)
       .catch((err: Error) => this.logger.error(`webhook attempt ${d.event_id} failed: ${err.message}`))
       .finally(() => {
         this.inFlight.delete(d.seq);
+        const left = (this.perEndpoint.get(d.endpoint_id) ?? 1) - 1;
+        if (left > 0) this.perEndpoint.set(d.endpoint_id, left);
+        else this.perEndpoint.delete(d.endpoint_id);
         // The customer's next version may be waiting for this one.
         if (!this.stopped) void this.tick();
       });
@@ -233,12 +271,17 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     );
     if (!endpoint || giveUp) return;
     if (ok) await this.endpoints.markSucceeded(d.merchant_id, d.endpoint_id);
-    else await this.noteFailure(endpoint, now);
+    else await this.noteFailure(endpoint, now, next ?? new Date(now.getTime() + this.config.retryBaseMs));
   }
 
-  /** An endpoint with no success for WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are failed. */
-  private async noteFailure(endpoint: WebhookEndpoint, now: Date): Promise<void> {
-    await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now);
+  /**
+   * A failed attempt pauses the whole endpoint until this delivery's next try: its other due
+   * deliveries wait until then too (order is kept either way). An endpoint with no success for
+   * WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are failed.
+   */
+  private async noteFailure(endpoint: WebhookEndpoint, now: Date, until: Date): Promise<void> {
+    await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until);
+    await this.deliveries.postpone(endpoint.merchant_id, endpoint.id, until, now);
     const since = new Date(now.getTime() - this.config.disableAfterMs);
     const hours = Math.round((this.config.disableAfterMs / 3_600_000) * 10) / 10;
     const reason = `No successful delivery for ${hours} hours`;

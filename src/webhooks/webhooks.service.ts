@@ -55,6 +55,8 @@ export interface NewEndpoint {
 export class WebhooksService implements OnModuleInit {
   private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
+  /** Set by this process's worker: a change may have queued deliveries (whether any endpoint subscribes or not). */
+  onQueued?: () => void;
 
   constructor(
     private readonly db: DatabaseService,
@@ -90,6 +92,7 @@ export class WebhooksService implements OnModuleInit {
     for (const event of eventsOfChange(change, randomUUID)) {
       this.deliveries.queue(tx, merchantId, event, change.customer.updated_at);
     }
+    this.onQueued?.();
     return Promise.resolve();
   }
 
@@ -117,6 +120,7 @@ export class WebhooksService implements OnModuleInit {
       secret: box.seal(secret, id),
       previous_secret: null,
       previous_secret_until: null,
+      paused_until: null,
       failing_since: null,
       disabled_at: null,
       disabled_reason: null,
@@ -174,7 +178,13 @@ export class WebhooksService implements OnModuleInit {
     const endpoint = await this.get(ctx, surface, id);
     if (!endpoint.disabled_at) return endpoint;
     const now = new Date();
-    const values = { disabled_at: null, disabled_reason: null, failing_since: null, updated_at: now };
+    const values = {
+      disabled_at: null,
+      disabled_reason: null,
+      failing_since: null,
+      paused_until: null,
+      updated_at: now,
+    };
     await this.endpoints.update(endpoint.merchant_id, id, values);
     return { ...endpoint, ...values };
   }

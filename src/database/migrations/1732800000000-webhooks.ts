@@ -24,6 +24,7 @@ export class Webhooks1732800000000 implements MigrationInterface {
           { name: 'secret', type: 'varchar', length: '255', isNullable: false },
           { name: 'previous_secret', type: 'varchar', length: '255', isNullable: true },
           time('previous_secret_until', true),
+          time('paused_until', true),
           time('failing_since', true),
           time('disabled_at', true),
           { name: 'disabled_reason', type: 'varchar', length: '255', isNullable: true },
