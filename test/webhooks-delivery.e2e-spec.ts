@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { WebhookWorker } from '../src/webhooks/webhook-worker';
 import { createStaxCustomer, http, newMerchant, startApp, TestApp } from './support/app';
 import { Received, Receiver, startReceiver } from './support/receiver';
 import { FAST_WEBHOOKS, staxWebhook, v0Webhook, verify, WEBHOOK_SCOPES } from './support/webhooks';
@@ -317,5 +320,37 @@ describe('webhook delivery', () => {
         r.some((x) => at(path)(x) && (x.json.data as { object: { id: string } }).object.id === c.id),
       );
     });
+  });
+
+  it('app.close() stops the worker at once and gives back the claim of an attempt in flight', async () => {
+    // On a shared database (MariaDB) the suite's own app would claim deliveries too: this is the
+    // last test, so its worker stops here and the claim is surely the closing app's.
+    await t.app.get(WebhookWorker).beforeApplicationShutdown();
+    const s = await startApp(FAST_WEBHOOKS);
+    let ds: DataSource | undefined;
+    try {
+      const m = await newMerchant(s, WEBHOOK_SCOPES);
+      const path = randomUUID();
+      await v0Webhook(s, m, `${rx.url}/${path}`, ['customer.created']);
+      rx.answer = () => 'hang';
+      await createStaxCustomer(s, m);
+      await rx.waitFor((r) => r.some(at(path)));
+      const started = Date.now();
+      await s.app.close();
+      // Not the 500 ms the attempt could still wait for its answer.
+      expect(Date.now() - started).toBeLessThan(450);
+      ds = new DataSource(dataSourceOptions(s.databaseUrl));
+      await ds.initialize();
+      const rows: { status: string; attempt_count: number; locked_until: unknown; lock_owner: unknown }[] =
+        await ds.query(
+          'SELECT status, attempt_count, locked_until, lock_owner FROM webhook_deliveries WHERE merchant_id = ?',
+          [m.merchantId],
+        );
+      // Still to be delivered, by whichever instance comes next, without waiting for a lease.
+      expect(rows).toEqual([{ status: 'pending', attempt_count: 0, locked_until: null, lock_owner: null }]);
+    } finally {
+      await ds?.destroy();
+      await s.close().catch(() => undefined);
+    }
   });
 });
