@@ -14,6 +14,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ApiKeyThrottlerGuard } from './rate-limit/api-key-throttler.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The root module. The guards, the idempotency interceptor, the validation pipe and the error
@@ -34,6 +35,7 @@ export class AppModule {
         AuthModule,
         IdempotencyModule,
         CustomersModule,
+        WebhooksModule,
       ],
       providers: [
         // Guards run in this order: who is calling, then how often they may.

@@ -12,6 +12,9 @@ import { CustomersRepository } from '../src/customers/customers.repository';
 import { DatabaseService } from '../src/database/database.service';
 import type { SqlTransaction } from '../src/database/sql-transaction';
 import { IdempotencyRepository } from '../src/idempotency/idempotency.repository';
+import { WebhookDeliveriesRepository } from '../src/webhooks/webhook-deliveries.repository';
+import type { WebhookEndpoint } from '../src/webhooks/webhook-endpoint.entity';
+import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository';
 import { startApp, TestApp } from './support/app';
 
 describe('SQL statements', () => {
@@ -179,5 +182,55 @@ describe('SQL statements', () => {
         await keys.hasAnyMerchant();
       }),
     ).toMatchSnapshot();
+  });
+
+  it('webhooks', async () => {
+    const endpoints = t.app.get(WebhookEndpointsRepository);
+    const deliveries = t.app.get(WebhookDeliveriesRepository);
+    const { tx, statements } = recorder();
+    deliveries.queue(
+      tx,
+      merchant,
+      { id, surface: 'v0', type: 'customer.updated', customerId: id, payload: '{}' },
+      now,
+    );
+    await endpoints.lockMerchant(tx, merchant);
+    await endpoints.countLive(tx, merchant).catch(() => 0); // the recorder answers no rows
+    endpoints.insert(tx, { id, merchant_id: merchant, created_at: now, updated_at: now } as WebhookEndpoint);
+    expect(statements).toMatchSnapshot('in a transaction');
+    const txSpy = jest.spyOn(db, 'transaction').mockImplementation(async (fn) => {
+      const r = recorder();
+      await fn(r.tx);
+      statements.length = 0;
+      statements.push(...r.statements);
+      return [] as never;
+    });
+    expect(
+      await sent(async () => {
+        await deliveries.claimDue(now, now, 'owner', 5);
+        await endpoints.findOne(merchant, id);
+        await endpoints.page(merchant, 'v0', 0, 10);
+        await endpoints.update(merchant, id, { deleted_at: now, updated_at: now });
+        await endpoints.markFailing(merchant, id, now, now);
+        await endpoints.markSucceeded(merchant, id);
+        await endpoints.disableIfFailingSince(merchant, id, now, now, 'r');
+        await deliveries.complete('1', 'owner', {
+          status: 'delivered',
+          attempt_count: 1,
+          attempts: [],
+          next_attempt_at: null,
+          completed_at: now,
+        });
+        await deliveries.release('1', 'owner');
+        await deliveries.postpone(merchant, id, now, now);
+        await deliveries.failPending(merchant, id, now);
+        await deliveries.page(merchant, id, 0, 10);
+        await deliveries.findOne(merchant, id, id);
+        await deliveries.redeliver(merchant, id, id, now);
+        await deliveries.backlog();
+      }),
+    ).toMatchSnapshot('on their own');
+    expect(txSpy).toHaveBeenCalledTimes(1);
+    expect(statements).toMatchSnapshot('claiming');
   });
 });

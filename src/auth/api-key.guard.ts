@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AppRequest } from '../common/app-request';
-import { PUBLIC_ROUTE } from './auth.decorators';
+import { PUBLIC_ROUTE, REQUIRED_SCOPE } from './auth.decorators';
 import { AuthService } from './auth.service';
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-client-key', 'x-client-secret'];
@@ -38,9 +38,11 @@ export class ApiKeyGuard implements CanActivate {
     const principal = await this.auth.authenticate(req.headers);
     req.principal = principal;
 
-    // Reads need customers:read, every other method customers:write (customers:reactivate is
-    // checked by the status rule itself).
-    const required = req.method === 'GET' ? 'customers:read' : 'customers:write';
+    // A route may name its scope (the webhook routes); otherwise reads need customers:read and
+    // every other method customers:write (customers:reactivate is checked by the status rule itself).
+    const required =
+      this.reflector.getAllAndOverride<string | undefined>(REQUIRED_SCOPE, targets) ??
+      (req.method === 'GET' ? 'customers:read' : 'customers:write');
     if (!principal.scopes.has(required)) {
       throw new ForbiddenException(`This API key lacks the scope ${required}`);
     }

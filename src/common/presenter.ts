@@ -16,3 +16,12 @@ export const PRESENTER = 'app:presenter';
  * write's transaction, the response a retry will replay.
  */
 export const PresentWith = (presenter: Presenter) => SetMetadata(PRESENTER, presenter);
+
+export const STORED_ANSWER = 'app:stored-answer';
+
+/**
+ * What the idempotency layer stores of a route's answer, when it must not keep all of it: the
+ * webhook routes that show a signing secret once store the answer without it, so a replay shows
+ * `secret: null` and the secret exists only encrypted.
+ */
+export const StoreAnswerAs = (redact: (body: unknown) => unknown) => SetMetadata(STORED_ANSWER, redact);

@@ -166,4 +166,40 @@ describe('loadConfig: operations settings', () => {
   ])('refuses a bad %s, naming it', (name, raw, message) => {
     expect(configError({ [name]: raw }).message).toMatch(message);
   });
+
+  describe('webhooks', () => {
+    const key = 'ab'.repeat(32);
+    it('takes a 32-byte key as hex or base64, and refuses anything else', () => {
+      expect(loadConfig({ WEBHOOK_SECRET_KEY: key }).webhooks.secretKey).toEqual(Buffer.from(key, 'hex'));
+      const b64 = Buffer.alloc(32, 7).toString('base64');
+      expect(loadConfig({ WEBHOOK_SECRET_KEY: b64 }).webhooks.secretKey).toEqual(Buffer.alloc(32, 7));
+      expect(() => loadConfig({ WEBHOOK_SECRET_KEY: 'short' })).toThrow(
+        /WEBHOOK_SECRET_KEY must be 32 bytes/,
+      );
+    });
+    it('derives a development key outside production, and has none in production without one', () => {
+      const dev = loadConfig({}).webhooks;
+      expect(dev.secretKey).toHaveLength(32);
+      expect(dev.secretKeyIsDefault).toBe(true);
+      const prod = loadConfig({ NODE_ENV: 'production' }).webhooks;
+      expect(prod.secretKey).toBeNull();
+      expect(prod.secretKeyIsDefault).toBe(false);
+    });
+    it('refuses http targets and private addresses in production unless allowed', () => {
+      const prod = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET_KEY: key }).webhooks;
+      expect(prod).toMatchObject({ allowHttp: false, allowPrivateTargets: false, retryWindowMs: 86_400_000 });
+      expect(loadConfig({ NODE_ENV: 'production', WEBHOOK_ALLOW_HTTP: 'true' }).webhooks.allowHttp).toBe(
+        true,
+      );
+      expect(loadConfig({}).webhooks).toMatchObject({
+        allowHttp: true,
+        timeoutMs: 10_000,
+        retryBaseMs: 5_000,
+      });
+      expect(() => loadConfig({ WEBHOOK_RETRY_BASE_MS: '0' })).toThrow(/WEBHOOK_RETRY_BASE_MS/);
+      expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' })).toThrow(
+        /WEBHOOK_ALLOW_PRIVATE_TARGETS/,
+      );
+    });
+  });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The service's configuration, read and validated once from the environment.
  * A bad value stops start-up with a message that names the variable.
@@ -33,6 +35,8 @@ export interface AppConfig {
   idempotencyLeaseMs: number;
   /** A filtered list counts its matches exactly up to this many; past it `total` is this bound. */
   listCountLimit: number;
+  /** Webhook delivery: signing-secret encryption, the worker's pace, retries, target rules. */
+  webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {}
@@ -125,7 +129,63 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeyCacheTtlMs: readInt(env, 'API_KEY_CACHE_TTL_MS', 5_000, 0, 60_000),
     idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 5_000, 1_000, 60_000),
     listCountLimit: readInt(env, 'LIST_COUNT_LIMIT', 10_000, 1, 1_000_000),
+    webhooks: readWebhookConfig(env, production),
   };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+// ---- Webhooks (README, "Webhooks") -------------------------------------------------------------
+
+export interface WebhookConfig {
+  /**
+   * The AES-256-GCM key that encrypts stored signing secrets (32 bytes). Null in production without
+   * WEBHOOK_SECRET_KEY: webhooks are then off (creating one is 503) and the rest runs as before.
+   */
+  secretKey: Buffer | null;
+  /** No WEBHOOK_SECRET_KEY was given outside production: a fixed development key is used. */
+  secretKeyIsDefault: boolean;
+  /** Run the delivery worker in this process. */
+  workerEnabled: boolean;
+  pollMs: number;
+  /** The first retry's delay; each later one doubles (capped at an hour), with jitter. */
+  retryBaseMs: number;
+  /** A delivery keeps being retried until this long after it was written; then it is failed. */
+  retryWindowMs: number;
+  /** An endpoint with no success for this long is disabled. */
+  disableAfterMs: number;
+  /** Connect timeout, and again response timeout, of one attempt. */
+  timeoutMs: number;
+  /** Deliveries attempted at once by one process. */
+  concurrency: number;
+  allowPrivateTargets: boolean;
+  allowHttp: boolean;
+}
+
+const DEV_WEBHOOK_KEY = 'merchant-customers development webhook key: never use in production';
+
+function readWebhookConfig(env: NodeJS.ProcessEnv, production: boolean): WebhookConfig {
+  const raw = env.WEBHOOK_SECRET_KEY;
+  let secretKey: Buffer | null = null;
+  if (raw) {
+    const hex = /^[0-9a-f]{64}$/i.test(raw);
+    if (!hex && !/^[A-Za-z0-9+/]{43}=?$/.test(raw))
+      throw new ConfigError('WEBHOOK_SECRET_KEY must be 32 bytes as 64 hex digits or base64');
+    secretKey = Buffer.from(raw, hex ? 'hex' : 'base64');
+  } else if (!production) {
+    secretKey = createHash('sha256').update(DEV_WEBHOOK_KEY).digest();
+  }
+  return {
+    secretKey,
+    secretKeyIsDefault: !raw && !production,
+    workerEnabled: readBool(env, 'WEBHOOK_WORKER', true),
+    pollMs: readInt(env, 'WEBHOOK_POLL_MS', 1_000, 10, 60_000),
+    retryBaseMs: readInt(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 10, 3_600_000),
+    retryWindowMs: readInt(env, 'WEBHOOK_RETRY_WINDOW_MS', 86_400_000, 100, 30 * 86_400_000),
+    disableAfterMs: readInt(env, 'WEBHOOK_DISABLE_AFTER_MS', 3 * 86_400_000, 100, 30 * 86_400_000),
+    timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 16, 1, 256),
+    allowPrivateTargets: readBool(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    allowHttp: readBool(env, 'WEBHOOK_ALLOW_HTTP', !production),
+  };
+}

@@ -72,7 +72,7 @@ export function toV0Customer(c: Customer) {
 export type V0Customer = ReturnType<typeof toV0Customer>;
 
 /** The v0 surface names some fields differently; its audit entries speak its own names. */
-function v0Changes(changes: FieldChanges): FieldChanges {
+export function v0Changes(changes: FieldChanges): FieldChanges {
   return Object.fromEntries(Object.entries(changes).map(([k, v]) => [STORED_TO_V0[k] ?? k, v]));
 }
 

@@ -22,6 +22,14 @@ import { countryCodeProblem, IDENTITY_RULE_MESSAGE } from './customer-rules';
 import { CUSTOMER_NOT_FOUND, EMAIL_TAKEN } from './customers.service';
 import { FILES_NOT_EMPTY, MERCHANT_ID_MISMATCH } from './dto/stax-customer.dto';
 import { V0_MESSAGES } from './dto/v0-customer.dto';
+import {
+  DELIVERY_NOT_FOUND,
+  INVALID_WEBHOOK_ID,
+  TOO_MANY_ENDPOINTS,
+  WEBHOOK_DISABLED,
+  WEBHOOK_NOT_FOUND,
+  STAX_FIELDS_MISSING,
+} from '../webhooks/webhook-messages';
 
 /** Names of the security schemes that src/openapi.ts declares. */
 export const SECURITY = {
@@ -169,6 +177,17 @@ export const ERROR_EXAMPLES = {
   badBulkEnvelope: example(400, 'Too many items (or none, or items not a list)', [
     'items must contain no more than 500 elements',
   ]),
+  invalidWebhookId: example(400, 'A webhook id that is not a UUID', [INVALID_WEBHOOK_ID]),
+  badWebhookUrl: example(400, 'A URL that is not http(s)', ['url must be an absolute http or https URL']),
+  refusedWebhookTarget: example(400, 'A URL on a private or loopback address', [
+    'url is refused: 127.0.0.1 resolves to a refused address (127.0.0.1 is a loopback address); set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it',
+  ]),
+  unknownWebhookEvent: example(400, 'An event name the surface does not send', [
+    'each of events must be one of: customer.created, customer.updated, customer.deleted, customer.restored, customer.status_changed, *',
+  ]),
+  staxWebhookFields: example(400, 'No target_url or event', [STAX_FIELDS_MISSING]),
+  tooManyWebhooks: example(400, 'A 21st webhook', [TOO_MANY_ENDPOINTS]),
+  webhookDisabled: example(400, 'Redelivering to a disabled webhook', [WEBHOOK_DISABLED]),
   // 401
   missingCredentials: example(401, 'No credentials', MISSING_CREDENTIALS),
   incompleteKeyPair: example(401, 'x-client-key without x-client-secret', MISSING_CLIENT_SECRET),
@@ -182,6 +201,8 @@ export const ERROR_EXAMPLES = {
   ),
   // 404
   notFound: example(404, 'No such customer for this merchant', CUSTOMER_NOT_FOUND),
+  webhookNotFound: example(404, 'No such webhook for this merchant (or it was deleted)', WEBHOOK_NOT_FOUND),
+  deliveryNotFound: example(404, 'No such delivery for this webhook', DELIVERY_NOT_FOUND),
   // 409
   emailTaken: example(409, 'Email already used by a live customer', EMAIL_TAKEN),
   idempotencyInFlight: example(
@@ -249,7 +270,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Validation failed: malformed JSON, a field that breaks its rule, an unknown field, a bad path id or query.',
   401: 'Credentials missing or invalid (the answer never says which part was wrong).',
   403: 'The API key lacks the scope this route or change needs.',
-  404: 'No such customer for this merchant (another merchant’s id answers the same).',
+  404: 'No such customer, webhook or delivery for this merchant (another merchant’s id answers the same).',
   409: 'Conflict: the email belongs to another live customer, or the idempotency-key is still in flight.',
   412: 'If-Match does not match the current ETag; nothing changed.',
   413: 'The body is larger than the limit (BODY_LIMIT, 100kb by default).',

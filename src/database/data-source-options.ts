@@ -13,14 +13,27 @@ import { EmailKeyBinaryCollation1732460000000 } from './migrations/1732460000000
 import { CustomersLiveIndex1732500000000 } from './migrations/1732500000000-customers-live-index';
 import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempotency-owner';
 import { ImportRuns1732900000000 } from './migrations/1732900000000-import-runs';
+import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 
-export const ENTITIES = [Merchant, ApiKey, Customer, AuditEntry, IdempotencyKey, ImportRun];
+export const ENTITIES = [
+  Merchant,
+  ApiKey,
+  Customer,
+  AuditEntry,
+  IdempotencyKey,
+  ImportRun,
+  WebhookEndpoint,
+  WebhookDelivery,
+];
 export const MIGRATIONS = [
   InitialSchema1732300000000,
   IdempotencyKeys1732400000000,
   EmailKeyBinaryCollation1732460000000,
   CustomersLiveIndex1732500000000,
   IdempotencyOwner1732600000000,
+  Webhooks1732800000000,
   ImportRuns1732900000000,
 ];
 

@@ -23,6 +23,12 @@ export interface Dialect {
    */
   readonly forUpdate: string;
   /**
+   * Appended to a SELECT that claims queued rows (webhook deliveries): MySQL 8 and MariaDB 10.6+
+   * lock the rows and pass over rows another instance has locked; SQLite has one process, whose
+   * claims run one at a time.
+   */
+  readonly skipLocked: string;
+  /**
    * Compares a text expression byte for byte. MySQL's utf8mb4_unicode_ci collation would also fold
    * accents (zoe would find Zoë) where SQLite does not, and a search must mean the same on both.
    */
@@ -57,6 +63,7 @@ interface Mysql2PoolState {
 export const MYSQL: Dialect = {
   kind: 'mysql',
   forUpdate: ' FOR UPDATE',
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
   binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
   concat: (...exprs) => `CONCAT(${exprs.join(', ')})`,
   poolStats(dataSource) {
@@ -70,6 +77,7 @@ export const MYSQL: Dialect = {
 export const SQLITE: Dialect = {
   kind: 'sqlite',
   forUpdate: '',
+  skipLocked: '',
   binary: (expr) => expr,
   concat: (...exprs) => `(${exprs.join(' || ')})`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),

@@ -13,7 +13,7 @@ import type { FastifyReply } from 'fastify';
 import { catchError, finalize, from, mergeMap, Observable } from 'rxjs';
 import { errorResponse, StoredResponse } from '../common/all-exceptions.filter';
 import type { AppRequest } from '../common/app-request';
-import { PRESENTER, Presenter } from '../common/presenter';
+import { PRESENTER, Presenter, STORED_ANSWER } from '../common/presenter';
 import { MetricsService } from '../metrics/metrics.service';
 import type { OwnedKey } from './idempotency.repository';
 import { fingerprint, IdempotencyService } from './idempotency.service';
@@ -61,6 +61,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       context.getHandler(),
       context.getClass(),
     ]);
+    const redact = this.reflector.get<((body: unknown) => unknown) | undefined>(
+      STORED_ANSWER,
+      context.getHandler(),
+    );
 
     return from(this.idempotency.claim(merchantId, header, print)).pipe(
       mergeMap((claim) => {
@@ -81,7 +85,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
             throw new StoredResponse(claim.answer.status, claim.answer.body, headers);
           }
           case 'owner':
-            return this.runAsOwner(req, res, next, claim.owned, status, present);
+            return this.runAsOwner(req, res, next, claim.owned, status, present, redact);
         }
       }),
     );
@@ -94,6 +98,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     owned: OwnedKey,
     status: number,
     present: Presenter | undefined,
+    redact: ((body: unknown) => unknown) | undefined,
   ): Observable<unknown> {
     let storedWithChange = false;
     if (present) {
@@ -110,7 +115,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           const etag = res.getHeader('ETag');
           await this.idempotency.store(owned, {
             status,
-            body,
+            body: redact ? redact(body) : body,
             etag: typeof etag === 'string' ? etag : null,
           });
         }

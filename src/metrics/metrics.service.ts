@@ -37,8 +37,36 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Webhook attempts by outcome: delivered, retry (failed, will be tried again), failed (given up). */
+  readonly webhookAttempts = new Counter({
+    name: 'webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: delivered, retry, failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  /** Set by the webhooks module: pending deliveries and when the oldest was queued. */
+  webhookBacklog?: () => Promise<{ pending: number; oldest: Date | null }>;
+
   constructor(db: DatabaseService) {
     collectDefaultMetrics({ register: this.registry });
+    const backlog = () => this.webhookBacklog?.() ?? Promise.resolve({ pending: 0, oldest: null });
+    new Gauge({
+      name: 'webhook_deliveries_pending',
+      help: 'Webhook deliveries waiting to be delivered (all instances)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await backlog()).pending);
+      },
+    });
+    new Gauge({
+      name: 'webhook_oldest_pending_age_seconds',
+      help: 'Age of the oldest pending webhook delivery (0 when none)',
+      registers: [this.registry],
+      async collect() {
+        const { oldest } = await backlog();
+        this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+      },
+    });
     new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (MySQL; SQLite has one embedded connection)',

@@ -3,6 +3,7 @@
  * toStaxAuditEntry() and laravelPage() return; the mapping itself lives in customer.views.ts.
  */
 import { ApiProperty } from '@nestjs/swagger';
+import { LaravelPageView } from '../../common/laravel-page.view';
 import { ADDRESS_COMPONENTS } from '../customer-rules';
 import { AUDIT_ACTIONS, AUDIT_CHANGES_SCHEMA, EXAMPLE_CUSTOMER_ID } from './view-common';
 
@@ -119,62 +120,6 @@ export class StaxCustomerView {
     description: 'Which of address_1, address_city, address_state, address_zip are missing.',
   })
   missing_address_components!: string[];
-}
-
-/** Laravel's length-aware paginator envelope, without its data. */
-abstract class LaravelPageView {
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
-  current_page!: number;
-
-  @ApiProperty({ example: 'http://localhost:3000/customer?page=1' })
-  first_page_url!: string;
-
-  @ApiProperty({ type: 'integer', nullable: true, example: 1, description: 'null on an empty page' })
-  from!: number | null;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
-  last_page!: number;
-
-  @ApiProperty({ example: 'http://localhost:3000/customer?page=1' })
-  last_page_url!: string;
-
-  @ApiProperty({
-    type: 'string',
-    nullable: true,
-    example: null,
-    description:
-      'The next page: with page=, or, when this page was read with after=, with after= the last id here.',
-  })
-  next_page_url!: string | null;
-
-  @ApiProperty({ example: 'http://localhost:3000/customer' })
-  path!: string;
-
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: 200, example: 50 })
-  per_page!: number;
-
-  @ApiProperty({ type: 'string', nullable: true, example: null })
-  prev_page_url!: string | null;
-
-  @ApiProperty({ type: 'integer', nullable: true, example: 1, description: 'null on an empty page' })
-  to!: number | null;
-
-  @ApiProperty({
-    type: 'integer',
-    minimum: 0,
-    example: 1,
-    description:
-      'All matches. A search with filters or keywords counts up to LIST_COUNT_LIMIT (10,000 by default) and ' +
-      'stops: total is then that bound, and total_relation says gte.',
-  })
-  total!: number;
-
-  @ApiProperty({
-    enum: ['eq', 'gte'],
-    example: 'eq',
-    description: 'eq: total is exact; gte: there are at least total matches (the search stopped counting).',
-  })
-  total_relation!: 'eq' | 'gte';
 }
 
 export class StaxCustomerPage extends LaravelPageView {

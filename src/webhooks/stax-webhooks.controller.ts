@@ -1,0 +1,214 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/auth.decorators';
+import { Ctx } from '../common/app-request';
+import { laravelPage } from '../common/laravel-page';
+import { StoreAnswerAs } from '../common/presenter';
+import type { RequestContext } from '../common/request-context';
+import {
+  ApiErrors,
+  ApiIdempotencyKey,
+  ApiKeyAuth,
+  AUTHENTICATED_ERRORS,
+  BODILESS_WRITE_ERRORS,
+  BODY_WRITE_ERRORS,
+  LIST_HEADERS,
+} from '../customers/customers.api-docs';
+import { StaxPageQuery } from '../customers/dto/stax-page-query.dto';
+import { StaxWebhookBody, StaxWebhookQuery } from './dto/webhook.dto';
+import { DeliveryView, StaxDeliveryPage, StaxWebhookPage, StaxWebhookView } from './dto/webhook.view';
+import { ParseDeliveryIdPipe, ParseWebhookIdPipe } from './webhook-id.pipe';
+import { STAX_FIELDS_MISSING, STAX_FIELDS_TWICE } from './webhook-messages';
+import { toDeliveryView, toStaxWebhook, withoutSecret } from './webhook.views';
+import { ApiDeliveryId, ApiWebhookId, SIGNING } from './webhooks.api-docs';
+import { WebhooksService } from './webhooks.service';
+
+/** Stax-compatible webhooks: `POST/GET /webhook`, `DELETE /webhook/{id}`. Thin over WebhooksService. */
+@ApiTags('Stax-compatible webhooks')
+@ApiKeyAuth()
+@Controller('webhook')
+export class StaxWebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @StoreAnswerAs(withoutSecret)
+  @ApiOperation({
+    operationId: 'staxCreateWebhook',
+    summary: 'Subscribe a URL to create_customer or update_customer',
+    description:
+      'As Stax takes them, `target_url` and `event` may be query parameters; a JSON body with them works too ' +
+      '(not both). `create_customer` fires when a customer is created, `update_customer` on every other change ' +
+      '(an update, a soft delete, a restore). The body of a delivery is the customer as `GET /customer/{id}` ' +
+      'showed it at that version, with the header `stax-event-name`. ' +
+      SIGNING +
+      ' A merchant has at most 20 webhooks (both surfaces together). Needs `webhooks:write`.',
+  })
+  @ApiIdempotencyKey()
+  @ApiExtraModels(StaxWebhookBody)
+  @ApiBody({ required: false, schema: { $ref: getSchemaPath(StaxWebhookBody) } })
+  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook, with its secret (shown once).' })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'staxWebhookFields',
+    'badWebhookUrl',
+    'refusedWebhookTarget',
+    'tooManyWebhooks',
+  )
+  async create(@Ctx() ctx: RequestContext, @Query() query: StaxWebhookQuery, @Body() body: StaxWebhookBody) {
+    const fromBody = body && (body.target_url !== undefined || body.event !== undefined);
+    const fromQuery = query.target_url !== undefined || query.event !== undefined;
+    if (fromBody && fromQuery) throw new BadRequestException([STAX_FIELDS_TWICE]);
+    const fields = fromBody ? body : query;
+    if (!fields.target_url || !fields.event) throw new BadRequestException([STAX_FIELDS_MISSING]);
+    const { endpoint, secret } = await this.webhooks.create(ctx, 'stax', {
+      url: fields.target_url,
+      events: [fields.event],
+      urlField: 'target_url',
+    });
+    return toStaxWebhook(endpoint, secret);
+  }
+
+  @Get()
+  @RequireScope('webhooks:read')
+  @ApiOperation({ operationId: 'staxListWebhooks', summary: 'List webhooks (Laravel page), newest first' })
+  @ApiOkResponse({ type: StaxWebhookPage, description: 'One page of live webhooks.', headers: LIST_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'badStaxQuery')
+  async list(@Ctx() ctx: RequestContext, @Query() q: StaxPageQuery, @Req() req: FastifyRequest) {
+    const page = q.page ?? 1;
+    const perPage = q.per_page ?? 50;
+    const { rows, total } = await this.webhooks.list(ctx, 'stax', (page - 1) * perPage, perPage);
+    return laravelPage(
+      req,
+      rows.map((e) => toStaxWebhook(e)),
+      { total, exact: true },
+      page,
+      perPage,
+    );
+  }
+
+  @Get(':id')
+  @RequireScope('webhooks:read')
+  @ApiOperation({ operationId: 'staxGetWebhook', summary: 'Get a webhook' })
+  @ApiWebhookId()
+  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook (never its secret).' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async get(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    return toStaxWebhook(await this.webhooks.get(ctx, 'stax', id));
+  }
+
+  @Delete(':id')
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'staxDeleteWebhook',
+    summary: 'Delete a webhook (soft): it receives nothing more; its pending deliveries are failed',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook, with deleted_at set.' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async remove(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    return toStaxWebhook(await this.webhooks.remove(ctx, 'stax', id));
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @StoreAnswerAs(withoutSecret)
+  @ApiOperation({
+    operationId: 'staxRotateWebhookSecret',
+    summary: 'A new signing secret; the old one keeps signing beside it for 24 hours',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook with its new secret (shown once).' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async rotate(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    const { endpoint, secret } = await this.webhooks.rotateSecret(ctx, 'stax', id);
+    return toStaxWebhook(endpoint, secret);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'staxEnableWebhook',
+    summary: 'Re-enable a webhook that was disabled after failing for days',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook, enabled (a no-op if it was).' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async enable(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    return toStaxWebhook(await this.webhooks.enable(ctx, 'stax', id));
+  }
+
+  @Get(':id/deliveries')
+  @RequireScope('webhooks:read')
+  @ApiOperation({
+    operationId: 'staxListWebhookDeliveries',
+    summary: 'A webhook’s deliveries, newest first, each with its attempts',
+  })
+  @ApiWebhookId()
+  @ApiOkResponse({ type: StaxDeliveryPage, description: 'One page of deliveries.', headers: LIST_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound', 'badStaxQuery')
+  async deliveries(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseWebhookIdPipe) id: string,
+    @Query() q: StaxPageQuery,
+    @Req() req: FastifyRequest,
+  ) {
+    const page = q.page ?? 1;
+    const perPage = q.per_page ?? 50;
+    const { rows, total } = await this.webhooks.deliveryPage(ctx, 'stax', id, (page - 1) * perPage, perPage);
+    return laravelPage(req, rows.map(toDeliveryView), { total, exact: true }, page, perPage);
+  }
+
+  @Post(':id/deliveries/:deliveryId/redeliver')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'staxRedeliverWebhook',
+    summary: 'Send a delivery again, now (same webhook-id and body)',
+  })
+  @ApiWebhookId()
+  @ApiDeliveryId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: DeliveryView, description: 'The delivery, queued again (pending).' })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODILESS_WRITE_ERRORS,
+    'invalidWebhookId',
+    'webhookDisabled',
+    'webhookNotFound',
+    'deliveryNotFound',
+  )
+  async redeliver(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseWebhookIdPipe) id: string,
+    @Param('deliveryId', ParseDeliveryIdPipe) deliveryId: string,
+  ) {
+    return toDeliveryView(await this.webhooks.redeliver(ctx, 'stax', id, deliveryId));
+  }
+}

@@ -1,0 +1,191 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/auth.decorators';
+import { Ctx } from '../common/app-request';
+import { StoreAnswerAs } from '../common/presenter';
+import type { RequestContext } from '../common/request-context';
+import {
+  ApiErrors,
+  ApiIdempotencyKey,
+  ApiJsonBody,
+  ApiKeyAuth,
+  AUTHENTICATED_ERRORS,
+  BODILESS_WRITE_ERRORS,
+  BODY_WRITE_ERRORS,
+  LIST_HEADERS,
+} from '../customers/customers.api-docs';
+import { V0PageQuery } from '../customers/dto/v0-list-query.dto';
+import { V0WebhookBody } from './dto/webhook.dto';
+import { DeliveryView, V0DeliveryList, V0WebhookList, V0WebhookView } from './dto/webhook.view';
+import { ALL_EVENTS } from './webhook-events';
+import { ParseDeliveryIdPipe, ParseWebhookIdPipe } from './webhook-id.pipe';
+import { toDeliveryView, toV0Webhook, withoutSecret } from './webhook.views';
+import { ApiDeliveryId, ApiWebhookId, SIGNING } from './webhooks.api-docs';
+import { WebhooksService } from './webhooks.service';
+
+/** v0 webhooks: `/api/v0/webhooks`. Thin over WebhooksService. */
+@ApiTags('v0 webhooks')
+@ApiKeyAuth()
+@Controller('api/v0/webhooks')
+export class V0WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @HttpCode(201)
+  @RequireScope('webhooks:write')
+  @StoreAnswerAs(withoutSecret)
+  @ApiOperation({
+    operationId: 'v0CreateWebhook',
+    summary: 'Subscribe a URL to customer events',
+    description:
+      'Event types are the audit actions: `customer.created`, `customer.updated`, `customer.deleted`, ' +
+      '`customer.restored`, `customer.status_changed` (beside `customer.updated` when status changes), or `*` ' +
+      'for all. The body of a delivery is an event: `{"id", "type", "createdAt", "data": {"object": <the v0 ' +
+      'customer at that version>, "changes": {"field": {"from", "to"}}}}`. ' +
+      SIGNING +
+      ' A merchant has at most 20 webhooks (both surfaces together). Needs `webhooks:write`.',
+  })
+  @ApiIdempotencyKey()
+  @ApiJsonBody(V0WebhookBody, {
+    all: { summary: 'Every event', value: { url: 'https://crm.example.com/hooks/customers' } },
+    some: {
+      summary: 'Some events',
+      value: {
+        url: 'https://crm.example.com/hooks/customers',
+        events: ['customer.created', 'customer.status_changed'],
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: V0WebhookView, description: 'The webhook, with its secret (shown once).' })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'badWebhookUrl',
+    'refusedWebhookTarget',
+    'unknownWebhookEvent',
+    'tooManyWebhooks',
+  )
+  async create(@Ctx() ctx: RequestContext, @Body() body: V0WebhookBody) {
+    const { endpoint, secret } = await this.webhooks.create(ctx, 'v0', {
+      url: body.url,
+      events: body.events ?? [ALL_EVENTS],
+      urlField: 'url',
+    });
+    return toV0Webhook(endpoint, secret);
+  }
+
+  @Get()
+  @RequireScope('webhooks:read')
+  @ApiOperation({ operationId: 'v0ListWebhooks', summary: 'List webhooks, newest first' })
+  @ApiOkResponse({ type: V0WebhookList, description: 'One page of live webhooks.', headers: LIST_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'badV0Query')
+  async list(@Ctx() ctx: RequestContext, @Query() q: V0PageQuery) {
+    const skip = q.skip ?? 0;
+    const take = q.take ?? 10;
+    const { rows, total } = await this.webhooks.list(ctx, 'v0', skip, take);
+    return { data: rows.map((e) => toV0Webhook(e)), total, skip, take };
+  }
+
+  @Get(':id')
+  @RequireScope('webhooks:read')
+  @ApiOperation({ operationId: 'v0GetWebhook', summary: 'Get a webhook' })
+  @ApiWebhookId()
+  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook (never its secret).' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async get(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    return toV0Webhook(await this.webhooks.get(ctx, 'v0', id));
+  }
+
+  @Delete(':id')
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'v0DeleteWebhook',
+    summary: 'Delete a webhook: it receives nothing more; its pending deliveries are failed',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook, with deletedAt set.' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async remove(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    return toV0Webhook(await this.webhooks.remove(ctx, 'v0', id));
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @StoreAnswerAs(withoutSecret)
+  @ApiOperation({
+    operationId: 'v0RotateWebhookSecret',
+    summary: 'A new signing secret; the old one keeps signing beside it for 24 hours',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook with its new secret (shown once).' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async rotate(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    const { endpoint, secret } = await this.webhooks.rotateSecret(ctx, 'v0', id);
+    return toV0Webhook(endpoint, secret);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'v0EnableWebhook',
+    summary: 'Re-enable a webhook that was disabled after failing for days',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook, enabled (a no-op if it was).' })
+  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  async enable(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
+    return toV0Webhook(await this.webhooks.enable(ctx, 'v0', id));
+  }
+
+  @Get(':id/deliveries')
+  @RequireScope('webhooks:read')
+  @ApiOperation({
+    operationId: 'v0ListWebhookDeliveries',
+    summary: 'A webhook’s deliveries, newest first, each with its attempts',
+  })
+  @ApiWebhookId()
+  @ApiOkResponse({ type: V0DeliveryList, description: 'Deliveries, newest first.', headers: LIST_HEADERS })
+  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound', 'badV0Query')
+  async deliveries(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseWebhookIdPipe) id: string,
+    @Query() q: V0PageQuery,
+  ) {
+    const skip = q.skip ?? 0;
+    const take = q.take ?? 10;
+    const { rows, total } = await this.webhooks.deliveryPage(ctx, 'v0', id, skip, take);
+    return { data: rows.map(toDeliveryView), total, skip, take };
+  }
+
+  @Post(':id/deliveries/:deliveryId/redeliver')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'v0RedeliverWebhook',
+    summary: 'Send a delivery again, now (same webhook-id and body)',
+  })
+  @ApiWebhookId()
+  @ApiDeliveryId()
+  @ApiIdempotencyKey()
+  @ApiOkResponse({ type: DeliveryView, description: 'The delivery, queued again (pending).' })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODILESS_WRITE_ERRORS,
+    'invalidWebhookId',
+    'webhookDisabled',
+    'webhookNotFound',
+    'deliveryNotFound',
+  )
+  async redeliver(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseWebhookIdPipe) id: string,
+    @Param('deliveryId', ParseDeliveryIdPipe) deliveryId: string,
+  ) {
+    return toDeliveryView(await this.webhooks.redeliver(ctx, 'v0', id, deliveryId));
+  }
+}

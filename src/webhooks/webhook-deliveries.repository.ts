@@ -1,0 +1,220 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService } from '../database/database.service';
+import { EntityRows } from '../database/entity-rows';
+import type { SqlTransaction } from '../database/sql-transaction';
+import { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import type { OutboxEvent } from './webhook-events';
+
+/**
+ * How many endpoints a claim can pass over (those that already have as many attempts in flight in
+ * this process as they may): a fixed number of placeholders, so the statement is always the same.
+ */
+export const SKIPPED_ENDPOINTS = 4;
+
+/** How a finished attempt leaves a delivery. */
+export type DeliveryUpdate = Pick<
+  WebhookDelivery,
+  'status' | 'attempt_count' | 'attempts' | 'next_attempt_at' | 'completed_at'
+>;
+
+/** All SQL about webhook deliveries (table `webhook_deliveries`, the outbox). */
+@Injectable()
+export class WebhookDeliveriesRepository {
+  private built?: {
+    rows: EntityRows<WebhookDelivery>;
+    queue: string;
+    due: string;
+    claim: string;
+    earlierPending: string;
+    complete: string;
+    release: string;
+    postpone: string;
+    failPending: string;
+    page: string;
+    count: string;
+    findOne: string;
+    redeliver: string;
+    backlog: string;
+  };
+
+  constructor(private readonly db: DatabaseService) {}
+
+  private get sql() {
+    if (!this.built) {
+      const rows = new EntityRows(this.db.dataSource, WebhookDelivery);
+      const endpoints = new EntityRows(this.db.dataSource, WebhookEndpoint);
+      const c = (p: keyof WebhookDelivery) => rows.column(p);
+      const e = (p: keyof WebhookEndpoint) => `e.${endpoints.column(p)}`;
+      const d = (p: keyof WebhookDelivery) => `d.${rows.column(p)}`;
+      const p = (p: keyof WebhookDelivery) => `p.${rows.column(p)}`;
+      const earlier = `SELECT 1 FROM ${rows.table} p WHERE ${p('merchant_id')} = ${d('merchant_id')} AND ${p('endpoint_id')} = ${d('endpoint_id')} AND ${p('customer_id')} = ${d('customer_id')} AND ${p('status')} = 'pending' AND ${p('seq')} < ${d('seq')}`;
+      const owned = `${c('seq')} = ? AND ${c('lock_owner')} = ?`;
+      const byEvent = `${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('event_id')} = ?`;
+      this.built = {
+        rows,
+        // One row per subscribed, enabled endpoint of the surface, in the change's own transaction.
+        queue:
+          `INSERT INTO ${rows.table} (${c('event_id')}, ${c('merchant_id')}, ${c('endpoint_id')}, ${c('customer_id')}, ${c('event_type')}, ${c('payload')}, ${c('status')}, ${c('attempt_count')}, ${c('attempts')}, ${c('next_attempt_at')}, ${c('created_at')}, ${c('queued_at')})` +
+          // Due now, or when a paused (failing) endpoint is next tried.
+          ` SELECT ?, ${e('merchant_id')}, ${e('id')}, ?, ?, ?, 'pending', 0, '[]',` +
+          ` CASE WHEN ${e('paused_until')} > ? THEN ${e('paused_until')} ELSE ? END, ?, ? FROM ${endpoints.table} e` +
+          ` WHERE ${e('merchant_id')} = ? AND ${e('surface')} = ? AND ${e('deleted_at')} IS NULL AND ${e('disabled_at')} IS NULL` +
+          ` AND (${e('events')} LIKE ? OR ${e('events')} = ',*,')`,
+        // Due, not claimed by a live worker, and no earlier delivery of the same customer to the
+        // same endpoint still pending (the subquery reads without locking).
+        due:
+          `SELECT ${rows.selectList
+            .split(', ')
+            .map((col) => `d.${col}`)
+            .join(', ')} FROM ${rows.table} d` +
+          ` WHERE ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
+          ` AND (${d('locked_until')} IS NULL OR ${d('locked_until')} <= ?)` +
+          ` AND NOT EXISTS (${earlier})` +
+          ` AND ${d('endpoint_id')} NOT IN (${Array(SKIPPED_ENDPOINTS).fill('?').join(', ')})` +
+          ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
+        claim: `UPDATE ${rows.table} SET ${c('locked_until')} = ?, ${c('lock_owner')} = ? WHERE ${c('seq')} = ?`,
+        earlierPending: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('customer_id')} = ? AND ${c('status')} = 'pending' AND ${c('seq')} < ? LIMIT 1`,
+        complete: `UPDATE ${rows.table} SET ${c('status')} = ?, ${c('attempt_count')} = ?, ${c('attempts')} = ?, ${c('next_attempt_at')} = ?, ${c('completed_at')} = ?, ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
+        postpone: `UPDATE ${rows.table} SET ${c('next_attempt_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND ${c('next_attempt_at')} < ? AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
+        release: `UPDATE ${rows.table} SET ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
+        failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending'`,
+        page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? ORDER BY ${c('seq')} DESC LIMIT ? OFFSET ?`,
+        count: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ?`,
+        findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${byEvent}`,
+        // Queued again with the same event id and body; a delivery being attempted right now is left alone.
+        redeliver: `UPDATE ${rows.table} SET ${c('status')} = 'pending', ${c('next_attempt_at')} = ?, ${c('queued_at')} = ?, ${c('completed_at')} = NULL WHERE ${byEvent} AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
+        backlog: `SELECT COUNT(*) AS n, MIN(${c('queued_at')}) AS oldest FROM ${rows.table} WHERE ${c('next_attempt_at')} IS NOT NULL`,
+      };
+    }
+    return this.built;
+  }
+
+  /** Queues the event for every endpoint of its surface that subscribes to it, inside the change's transaction. */
+  queue(tx: SqlTransaction, merchantId: string, event: OutboxEvent, now: Date): void {
+    const [at] = this.sql.rows.values({ created_at: now });
+    tx.defer(this.sql.queue, [
+      event.id,
+      event.customerId,
+      event.type,
+      event.payload,
+      at,
+      at,
+      at,
+      at,
+      merchantId,
+      event.surface,
+      `%,${event.type},%`,
+    ]);
+  }
+
+  /**
+   * Claims up to `limit` due deliveries for `owner` until `until`, passing over those of
+   * `skipEndpoints` (at most SKIPPED_ENDPOINTS): no other worker attempts them before then. Then checks each claim against the order rule with a fresh read, which sees
+   * every committed delivery (the claiming read may have missed an earlier one committed while
+   * it ran), and gives back the claims that must wait.
+   */
+  async claimDue(
+    now: Date,
+    until: Date,
+    owner: string,
+    limit: number,
+    skipEndpoints: string[] = [],
+  ): Promise<WebhookDelivery[]> {
+    const { rows } = this.sql;
+    const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
+    const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => skipEndpoints[i] ?? '');
+    const claimed = await this.db.transaction(async (tx) => {
+      const found = (await tx.query(this.sql.due, [nowValue, nowValue, ...skipped, limit])).map((r) =>
+        rows.hydrate(r),
+      );
+      for (const d of found) tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
+      return found;
+    });
+    const ready: WebhookDelivery[] = [];
+    for (const d of claimed) {
+      const earlier = await this.db.query(this.sql.earlierPending, [
+        d.merchant_id,
+        d.endpoint_id,
+        d.customer_id,
+        d.seq,
+      ]);
+      if (earlier.length > 0) await this.release(d.seq, owner);
+      else ready.push({ ...d, locked_until: until, lock_owner: owner });
+    }
+    return ready;
+  }
+
+  /** Records an attempt's outcome, if the claim is still this owner's; whether it was. */
+  async complete(seq: string, owner: string, update: DeliveryUpdate): Promise<boolean> {
+    const v = this.sql.rows.values({
+      status: update.status,
+      attempt_count: update.attempt_count,
+      attempts: update.attempts,
+      next_attempt_at: update.next_attempt_at,
+      completed_at: update.completed_at,
+    });
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.complete, [...v, seq, owner]);
+    return res.affectedRows > 0;
+  }
+
+  /** Moves the endpoint's due, unclaimed pending deliveries to `until` (the endpoint is failing). */
+  async postpone(merchantId: string, endpointId: string, until: Date, now: Date): Promise<void> {
+    const [u, n] = this.sql.rows.values({ next_attempt_at: until, locked_until: now });
+    await this.db.query(this.sql.postpone, [u, merchantId, endpointId, u, n]);
+  }
+
+  /** Gives a claim back unattempted (shutting down, or an earlier delivery still pending). */
+  async release(seq: string, owner: string): Promise<void> {
+    await this.db.query(this.sql.release, [seq, owner]);
+  }
+
+  /** Fails every pending delivery of an endpoint (deleted or disabled). */
+  async failPending(merchantId: string, endpointId: string, now: Date): Promise<void> {
+    const [at] = this.sql.rows.values({ completed_at: now });
+    await this.db.query(this.sql.failPending, [at, merchantId, endpointId]);
+  }
+
+  /** An endpoint's deliveries, newest first, and how many there are. */
+  async page(
+    merchantId: string,
+    endpointId: string,
+    skip: number,
+    take: number,
+  ): Promise<{ rows: WebhookDelivery[]; total: number }> {
+    const [found, counted] = await Promise.all([
+      this.db.query(this.sql.page, [merchantId, endpointId, take, skip]),
+      this.db.query<{ n: number | string }[]>(this.sql.count, [merchantId, endpointId]),
+    ]);
+    return { rows: found.map((r) => this.sql.rows.hydrate(r)), total: Number(counted[0].n) };
+  }
+
+  async findOne(merchantId: string, endpointId: string, eventId: string): Promise<WebhookDelivery | null> {
+    const found = await this.db.query(this.sql.findOne, [merchantId, endpointId, eventId]);
+    return found.length ? this.sql.rows.hydrate(found[0]) : null;
+  }
+
+  /** Queues a delivery again, due now; false if it is being attempted at this moment. */
+  async redeliver(merchantId: string, endpointId: string, eventId: string, now: Date): Promise<boolean> {
+    const [at] = this.sql.rows.values({ queued_at: now });
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.redeliver, [
+      at,
+      at,
+      merchantId,
+      endpointId,
+      eventId,
+      at,
+    ]);
+    return res.affectedRows > 0;
+  }
+
+  /** Pending deliveries across all merchants, and when the oldest of them was queued. */
+  async backlog(): Promise<{ pending: number; oldest: Date | null }> {
+    const [row] = await this.db.query<{ n: number | string; oldest: unknown }[]>(this.sql.backlog);
+    const oldest = row.oldest;
+    if (oldest === null || oldest === undefined) return { pending: Number(row.n), oldest: null };
+    // MySQL gives a Date (timezone Z); SQLite the stored text, which is UTC.
+    const at = oldest instanceof Date ? oldest : new Date(`${(oldest as string).replace(' ', 'T')}Z`);
+    return { pending: Number(row.n), oldest: at };
+  }
+}

@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseService } from '../database/database.service';
+import { EntityRows } from '../database/entity-rows';
+import type { SqlTransaction } from '../database/sql-transaction';
+import { WebhookEndpoint, WebhookSurface } from './webhook-endpoint.entity';
+
+/** All SQL about webhook endpoints (table `webhook_endpoints`). */
+@Injectable()
+export class WebhookEndpointsRepository {
+  private built?: {
+    rows: EntityRows<WebhookEndpoint>;
+    lockMerchant: string;
+    countLive: string;
+    findOne: string;
+    page: string;
+    count: string;
+    failing: string;
+    succeeded: string;
+    disable: string;
+  };
+
+  constructor(private readonly db: DatabaseService) {}
+
+  private get sql() {
+    if (!this.built) {
+      const rows = new EntityRows(this.db.dataSource, WebhookEndpoint);
+      const c = (p: keyof WebhookEndpoint) => rows.column(p);
+      const live = `${c('merchant_id')} = ? AND ${c('surface')} = ? AND ${c('deleted_at')} IS NULL`;
+      const one = `${c('merchant_id')} = ? AND ${c('id')} = ?`;
+      this.built = {
+        rows,
+        // Creating endpoints of one merchant runs one at a time, so the limit per merchant holds.
+        lockMerchant: `SELECT id FROM merchants WHERE id = ?${this.db.dialect.forUpdate}`,
+        countLive: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('deleted_at')} IS NULL`,
+        findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${one}`,
+        page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${live} ORDER BY ${c('created_at')} DESC, ${c('id')} LIMIT ? OFFSET ?`,
+        count: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${live}`,
+        failing: `UPDATE ${rows.table} SET ${c('failing_since')} = COALESCE(${c('failing_since')}, ?), ${c('paused_until')} = ? WHERE ${one}`,
+        succeeded: `UPDATE ${rows.table} SET ${c('failing_since')} = NULL, ${c('paused_until')} = NULL WHERE ${one} AND (${c('failing_since')} IS NOT NULL OR ${c('paused_until')} IS NOT NULL)`,
+        disable: `UPDATE ${rows.table} SET ${c('disabled_at')} = ?, ${c('disabled_reason')} = ?, ${c('updated_at')} = ? WHERE ${one} AND ${c('disabled_at')} IS NULL AND ${c('deleted_at')} IS NULL AND ${c('failing_since')} <= ?`,
+      };
+    }
+    return this.built;
+  }
+
+  /** Locks the merchant's row until the transaction ends: endpoint creations of one merchant queue on it. */
+  async lockMerchant(tx: SqlTransaction, merchantId: string): Promise<void> {
+    await tx.query(this.sql.lockMerchant, [merchantId]);
+  }
+
+  /** Live endpoints of the merchant on both surfaces (the limit counts them all). */
+  async countLive(tx: SqlTransaction, merchantId: string): Promise<number> {
+    const rows = await tx.query<{ n: number | string }[]>(this.sql.countLive, [merchantId]);
+    return Number(rows[0].n);
+  }
+
+  insert(tx: SqlTransaction, endpoint: WebhookEndpoint): void {
+    const { rows } = this.sql;
+    const insert = rows.insert(rows.properties, [endpoint]);
+    tx.defer(insert.sql, insert.params);
+  }
+
+  /** One endpoint of the merchant, deleted ones included. */
+  async findOne(merchantId: string, id: string): Promise<WebhookEndpoint | null> {
+    const found = await this.db.query(this.sql.findOne, [merchantId, id]);
+    return found.length ? this.sql.rows.hydrate(found[0]) : null;
+  }
+
+  /** A surface's live endpoints, newest first, and how many there are. */
+  async page(
+    merchantId: string,
+    surface: WebhookSurface,
+    skip: number,
+    take: number,
+  ): Promise<{ rows: WebhookEndpoint[]; total: number }> {
+    const [found, counted] = await Promise.all([
+      this.db.query(this.sql.page, [merchantId, surface, take, skip]),
+      this.db.query<{ n: number | string }[]>(this.sql.count, [merchantId, surface]),
+    ]);
+    return { rows: found.map((r) => this.sql.rows.hydrate(r)), total: Number(counted[0].n) };
+  }
+
+  /** Sets the given fields of one endpoint; whether it was there. */
+  async update(merchantId: string, id: string, values: Partial<WebhookEndpoint>): Promise<boolean> {
+    const set = this.sql.rows.assignments(values);
+    const { table } = this.sql.rows;
+    const sql = `UPDATE ${table} SET ${set.sql} WHERE ${this.sql.rows.column('merchant_id')} = ? AND ${this.sql.rows.column('id')} = ?`;
+    const res = await this.db.query<{ affectedRows: number }>(sql, [...set.params, merchantId, id]);
+    return res.affectedRows > 0;
+  }
+
+  /** A failed attempt: the endpoint is failing since now (unless it already was) and paused until `until`. */
+  async markFailing(merchantId: string, id: string, now: Date, until: Date): Promise<void> {
+    const v = this.sql.rows.values({ failing_since: now, paused_until: until });
+    await this.db.query(this.sql.failing, [...v, merchantId, id]);
+  }
+
+  async markSucceeded(merchantId: string, id: string): Promise<void> {
+    await this.db.query(this.sql.succeeded, [merchantId, id]);
+  }
+
+  /** Disables the endpoint if it has been failing since `failingBefore` or earlier; whether it did. */
+  async disableIfFailingSince(
+    merchantId: string,
+    id: string,
+    failingBefore: Date,
+    now: Date,
+    reason: string,
+  ): Promise<boolean> {
+    const [at, before] = this.sql.rows.values({ disabled_at: now, failing_since: failingBefore });
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.disable, [
+      at,
+      reason,
+      at,
+      merchantId,
+      id,
+      before,
+    ]);
+    return res.affectedRows > 0;
+  }
+}

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Webhook } from 'standardwebhooks';
+import { APP_CONFIG, AppConfig, WebhookConfig } from '../config/config';
+import { MetricsService } from '../metrics/metrics.service';
+import { SKIPPED_ENDPOINTS, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import type { DeliveryAttempt, WebhookDelivery } from './webhook-delivery.entity';
+import type { WebhookEndpoint } from './webhook-endpoint.entity';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { sendWebhook, SendOutcome } from './webhook-sender';
+import { WebhooksService } from './webhooks.service';
+
+const MAX_DELAY_MS = 60 * 60 * 1000;
+const MAX_RETRY_AFTER_MS = 6 * 60 * 60 * 1000;
+const KEPT_ATTEMPTS = 25;
+const USER_AGENT = 'merchant-customers-webhooks/1';
+/** After a change, how long before looking for its deliveries: time for its COMMIT, and at most one extra claim per interval. */
+const NUDGE_DELAY_MS = 25;
+
+/**
+ * The delay before retry number `attempt` (1 for the first retry): base × 2^(attempt-1), at most
+ * an hour, ±20% jitter so retries of many deliveries spread out.
+ */
+export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
+  const plain = Math.min(MAX_DELAY_MS, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(plain * (0.8 + 0.4 * random()));
+}
+
+/** The headers of one delivery: JSON, the Standard Webhooks trio, and the Stax event name for Stax endpoints. */
+export function deliveryHeaders(
+  delivery: Pick<WebhookDelivery, 'event_id' | 'event_type' | 'payload'>,
+  surface: WebhookEndpoint['surface'],
+  secrets: string[],
+  at: Date,
+): Record<string, string> {
+  const signatures = secrets.map((s) => new Webhook(s).sign(delivery.event_id, at, delivery.payload));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'webhook-id': delivery.event_id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': signatures.join(' '),
+  };
+  if (surface === 'stax') headers['stax-event-name'] = delivery.event_type;
+  return headers;
+}
+
+/**
+ * Sends due deliveries. Every WEBHOOK_POLL_MS (and at once after each attempt) it claims due
+ * deliveries through the database (so several instances share the work and one attempt is never
+ * made twice at the same time), sends each with its own timeouts, and records the outcome:
+ * delivered, a retry after backoff (or Retry-After), or failed once the retry window has passed.
+ * A claim lasts three timeouts: a crashed instance's claims are taken over after that. On
+ * shutdown it aborts the attempts in flight and gives their claims back.
+ */
+@Injectable()
+export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Webhooks');
+  private readonly config: WebhookConfig;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Attempts in flight per endpoint: one slow endpoint may hold only a share of the slots. */
+  private readonly perEndpoint = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private timer?: NodeJS.Timeout;
+  private ticking: Promise<void> | null = null;
+  private again = false;
+  private nudged = false;
+  private stopped = false;
+
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly endpoints: WebhookEndpointsRepository,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.config = config.webhooks;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.secretKeyIsDefault)
+      this.logger.warn('WEBHOOK_SECRET_KEY is not set: webhook secrets are encrypted with a development key');
+    if (!this.webhooks.configured) {
+      this.logger.warn('WEBHOOK_SECRET_KEY is not set: webhooks are off (creating one answers 503)');
+      return;
+    }
+    if (!this.config.workerEnabled) return;
+    this.webhooks.onQueued = () => this.nudge();
+    this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort();
+    // A round claiming right now finishes first (it starts nothing more once stopped).
+    await this.ticking;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** An endpoint's share of the slots: a quarter, so at most SKIPPED_ENDPOINTS endpoints are ever full. */
+  private get perEndpointCap(): number {
+    return Math.max(1, Math.ceil(this.config.concurrency / SKIPPED_ENDPOINTS));
+  }
+
+  /**
+   * A customer change queued deliveries in this process: look for them shortly (after its commit)
+   * instead of at the next poll. Other instances find them at their next poll.
+   */
+  nudge(): void {
+    if (this.stopped || !this.config.workerEnabled || this.nudged) return;
+    this.nudged = true;
+    setTimeout(() => {
+      this.nudged = false;
+      void this.tick();
+    }, NUDGE_DELAY_MS).unref();
+  }
+
+  /** How long a claim holds: connecting and answering may each take a timeout, plus slack. */
+  private get leaseMs(): number {
+    return this.config.timeoutMs * 3;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  /** One round: claim as many due deliveries as there are free slots, and start them. */
+  tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = this.round().finally(() => {
+      this.ticking = null;
+      if (this.again) {
+        this.again = false;
+        this.schedule(0);
+      } else this.schedule(this.config.pollMs);
+    });
+    return this.ticking;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      const free = this.config.concurrency - this.inFlight.size;
+      if (free <= 0 || this.stopped) return;
+      const now = new Date();
+      const owner = randomUUID();
+      const full = [...this.perEndpoint].filter(([, n]) => n >= this.perEndpointCap).map(([id]) => id);
+      const claimed = await this.deliveries.claimDue(
+        now,
+        new Date(now.getTime() + this.leaseMs),
+        owner,
+        free,
+        full,
+      );
+      for (const d of claimed) {
+        // Stopped while claiming, or one claim brought an endpoint past its share: give the claim
+        // back rather than leave it to its lease.
+        if (this.stopped || (this.perEndpoint.get(d.endpoint_id) ?? 0) >= this.perEndpointCap)
+          await this.deliveries.release(d.seq, owner);
+        else this.start(d, owner);
+      }
+    } catch (err) {
+      this.logger.error(`claiming webhook deliveries failed: ${(err as Error).message}`);
+    }
+  }
+
+  private start(d: WebhookDelivery, owner: string): void {
+    this.perEndpoint.set(d.endpoint_id, (this.perEndpoint.get(d.endpoint_id) ?? 0) + 1);
+    const run = this.attempt(d, owner)
+      .catch((err: Error) => this.logger.error(`webhook attempt ${d.event_id} failed: ${err.message}`))
+      .finally(() => {
+        this.inFlight.delete(d.seq);
+        const left = (this.perEndpoint.get(d.endpoint_id) ?? 1) - 1;
+        if (left > 0) this.perEndpoint.set(d.endpoint_id, left);
+        else this.perEndpoint.delete(d.endpoint_id);
+        // The customer's next version may be waiting for this one.
+        if (!this.stopped) void this.tick();
+      });
+    this.inFlight.set(d.seq, run);
+  }
+
+  private async attempt(d: WebhookDelivery, owner: string): Promise<void> {
+    const endpoint = await this.endpoints.findOne(d.merchant_id, d.endpoint_id);
+    const started = new Date();
+    if (!endpoint || endpoint.deleted_at || endpoint.disabled_at) {
+      const why = !endpoint || endpoint.deleted_at ? 'the webhook was deleted' : 'the webhook is disabled';
+      await this.finish(
+        d,
+        owner,
+        endpoint,
+        started,
+        { statusCode: null, durationMs: 0, error: why, retryAfterMs: null },
+        true,
+      );
+      return;
+    }
+    const headers = deliveryHeaders(
+      d,
+      endpoint.surface,
+      this.webhooks.signingSecrets(endpoint, started),
+      started,
+    );
+    const outcome = await sendWebhook(endpoint.url, headers, d.payload, {
+      timeoutMs: this.config.timeoutMs,
+      rules: this.webhooks.rules,
+      signal: this.abort.signal,
+    });
+    if (this.stopped && outcome.statusCode === null) {
+      // Cut short by shutdown: not an attempt. Give the claim back for another instance (or the next start).
+      await this.deliveries.release(d.seq, owner).catch(() => undefined);
+      return;
+    }
+    await this.finish(d, owner, endpoint, started, outcome, false);
+  }
+
+  private async finish(
+    d: WebhookDelivery,
+    owner: string,
+    endpoint: WebhookEndpoint | null,
+    at: Date,
+    outcome: SendOutcome,
+    giveUp: boolean,
+  ): Promise<void> {
+    const ok = outcome.error === null;
+    const now = new Date();
+    const count = d.attempt_count + 1;
+    const windowOver = now.getTime() - d.queued_at.getTime() >= this.config.retryWindowMs;
+    let next: Date | null = null;
+    if (!ok && !giveUp && !windowOver) {
+      const delay =
+        outcome.retryAfterMs !== null
+          ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS)
+          : retryDelayMs(count, this.config.retryBaseMs);
+      next = new Date(now.getTime() + delay);
+    }
+    const status = ok ? 'delivered' : next ? 'pending' : 'failed';
+    const attempt: DeliveryAttempt = {
+      at: at.toISOString(),
+      status_code: outcome.statusCode,
+      duration_ms: outcome.durationMs,
+      error: outcome.error,
+      next_retry_at: next ? next.toISOString() : null,
+    };
+    const kept = await this.deliveries.complete(d.seq, owner, {
+      status,
+      attempt_count: count,
+      attempts: [...d.attempts, attempt].slice(-KEPT_ATTEMPTS),
+      next_attempt_at: next,
+      completed_at: next ? null : now,
+    });
+    this.metrics.webhookAttempts.inc({ outcome: ok ? 'delivered' : next ? 'retry' : 'failed' });
+    // One line per attempt; the target is named by its origin only (a URL's path or query may hold a token).
+    const origin = endpoint ? new URL(endpoint.url).origin : '-';
+    this.logger.log(
+      `webhook ${d.event_id} ${d.event_type} to ${d.endpoint_id} (${origin}) attempt ${count}: ` +
+        `${outcome.statusCode ?? '-'} ${outcome.error ?? 'ok'} in ${outcome.durationMs} ms → ${status}` +
+        (next ? ` (next ${next.toISOString()})` : '') +
+        (kept ? '' : ' (claim lost: outcome not recorded)'),
+    );
+    if (!endpoint || giveUp) return;
+    if (ok) await this.endpoints.markSucceeded(d.merchant_id, d.endpoint_id);
+    else await this.noteFailure(endpoint, now, next ?? new Date(now.getTime() + this.config.retryBaseMs));
+  }
+
+  /**
+   * A failed attempt pauses the whole endpoint until this delivery's next try: its other due
+   * deliveries wait until then too (order is kept either way). An endpoint with no success for
+   * WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are failed.
+   */
+  private async noteFailure(endpoint: WebhookEndpoint, now: Date, until: Date): Promise<void> {
+    await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until);
+    await this.deliveries.postpone(endpoint.merchant_id, endpoint.id, until, now);
+    const since = new Date(now.getTime() - this.config.disableAfterMs);
+    const hours = Math.round((this.config.disableAfterMs / 3_600_000) * 10) / 10;
+    const reason = `No successful delivery for ${hours} hours`;
+    if (await this.endpoints.disableIfFailingSince(endpoint.merchant_id, endpoint.id, since, now, reason)) {
+      await this.deliveries.failPending(endpoint.merchant_id, endpoint.id, now);
+      this.logger.warn(`webhook ${endpoint.id} disabled: ${reason}`);
+    }
+  }
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  OnModuleInit,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { RequestContext } from '../common/request-context';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { CustomerChange, CustomerChanges } from '../customers/customer-changes';
+import { DatabaseService } from '../database/database.service';
+import type { SqlTransaction } from '../database/sql-transaction';
+import { MetricsService } from '../metrics/metrics.service';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import type { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint, WebhookSurface } from './webhook-endpoint.entity';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { ALL_EVENTS, eventsOfChange, storedEvents } from './webhook-events';
+import { newSigningSecret, SecretBox } from './webhook-secrets';
+import {
+  DELIVERY_NOT_FOUND,
+  MAX_ENDPOINTS_PER_MERCHANT,
+  TOO_MANY_ENDPOINTS,
+  WEBHOOK_DISABLED,
+  WEBHOOK_NOT_FOUND,
+  WEBHOOKS_NOT_CONFIGURED,
+} from './webhook-messages';
+import { checkTarget, TargetRules, urlProblem } from './webhook-targets';
+
+/** After a rotation the old secret keeps signing, beside the new one, for this long. */
+export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** An endpoint with the secret in the clear: only in the answer that made it (creation, rotation). */
+export interface EndpointWithSecret {
+  endpoint: WebhookEndpoint;
+  secret: string;
+}
+
+export interface NewEndpoint {
+  url: string;
+  /** The surface's event names, or ALL_EVENTS alone. */
+  events: string[];
+  /** The request field that holds the URL, for messages (`target_url` on Stax, `url` on v0). */
+  urlField: string;
+}
+
+/**
+ * Webhooks, once, for both surfaces: endpoints (create, list, delete, rotate the secret,
+ * re-enable), the outbox step that queues an event for every subscribed endpoint inside each
+ * customer change's transaction, and the delivery log. Sending is the worker's (webhook-worker.ts).
+ */
+@Injectable()
+export class WebhooksService implements OnModuleInit {
+  private readonly sealer: SecretBox | null;
+  readonly rules: TargetRules;
+  /** Set by this process's worker: a change may have queued deliveries (whether any endpoint subscribes or not). */
+  onQueued?: () => void;
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly endpoints: WebhookEndpointsRepository,
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly changes: CustomerChanges,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const key = config.webhooks.secretKey;
+    this.sealer = key ? new SecretBox(key) : null;
+    this.rules = { allowPrivate: config.webhooks.allowPrivateTargets, allowHttp: config.webhooks.allowHttp };
+  }
+
+  /** Whether webhooks can sign: false in production without WEBHOOK_SECRET_KEY. */
+  get configured(): boolean {
+    return this.sealer !== null;
+  }
+
+  private get box(): SecretBox {
+    if (!this.sealer) throw new ServiceUnavailableException(WEBHOOKS_NOT_CONFIGURED);
+    return this.sealer;
+  }
+
+  onModuleInit(): void {
+    this.changes.beforeCommit((tx, change) => this.queueEvents(tx, change));
+    this.metrics.webhookBacklog = () => this.deliveries.backlog();
+  }
+
+  /** The outbox step: only queues statements, so a customer write never waits on a receiver. */
+  private queueEvents(tx: SqlTransaction, change: CustomerChange): Promise<void> {
+    const merchantId = change.ctx.principal.merchantId;
+    for (const event of eventsOfChange(change, randomUUID)) {
+      this.deliveries.queue(tx, merchantId, event, change.customer.updated_at);
+    }
+    this.onQueued?.();
+    return Promise.resolve();
+  }
+
+  async create(
+    ctx: RequestContext,
+    surface: WebhookSurface,
+    input: NewEndpoint,
+  ): Promise<EndpointWithSecret> {
+    const { url, problem } = urlProblem(input.url, this.rules);
+    if (!url) throw new BadRequestException([`${input.urlField} ${problem}`]);
+    const refused = await checkTarget(url, this.rules);
+    if (refused) throw new BadRequestException([`${input.urlField} is refused: ${refused}`]);
+    const events = input.events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(input.events)];
+    const box = this.box;
+
+    const now = new Date();
+    const id = randomUUID();
+    const secret = newSigningSecret();
+    const endpoint: WebhookEndpoint = {
+      id,
+      merchant_id: ctx.principal.merchantId,
+      surface,
+      url: input.url,
+      events: storedEvents(events),
+      secret: box.seal(secret, id),
+      previous_secret: null,
+      previous_secret_until: null,
+      paused_until: null,
+      failing_since: null,
+      disabled_at: null,
+      disabled_reason: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    await this.db.transaction(async (tx) => {
+      await this.endpoints.lockMerchant(tx, endpoint.merchant_id);
+      if ((await this.endpoints.countLive(tx, endpoint.merchant_id)) >= MAX_ENDPOINTS_PER_MERCHANT)
+        throw new BadRequestException([TOO_MANY_ENDPOINTS]);
+      this.endpoints.insert(tx, endpoint);
+    });
+    return { endpoint, secret };
+  }
+
+  /** A live endpoint of this surface; 404 otherwise (another merchant's, another surface's, deleted). */
+  async get(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<WebhookEndpoint> {
+    const found = await this.endpoints.findOne(ctx.principal.merchantId, id);
+    if (!found || found.surface !== surface || found.deleted_at)
+      throw new NotFoundException(WEBHOOK_NOT_FOUND);
+    return found;
+  }
+
+  list(ctx: RequestContext, surface: WebhookSurface, skip: number, take: number) {
+    return this.endpoints.page(ctx.principal.merchantId, surface, skip, take);
+  }
+
+  /** Soft delete: the endpoint stops receiving, and its pending deliveries are failed. */
+  async remove(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await this.get(ctx, surface, id);
+    const now = new Date();
+    await this.endpoints.update(endpoint.merchant_id, id, { deleted_at: now, updated_at: now });
+    await this.deliveries.failPending(endpoint.merchant_id, id, now);
+    return { ...endpoint, deleted_at: now, updated_at: now };
+  }
+
+  /** A new secret; the one it replaces keeps signing too for PREVIOUS_SECRET_TTL_MS. */
+  async rotateSecret(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<EndpointWithSecret> {
+    const endpoint = await this.get(ctx, surface, id);
+    const now = new Date();
+    const secret = newSigningSecret();
+    const values = {
+      secret: this.box.seal(secret, id),
+      previous_secret: endpoint.secret,
+      previous_secret_until: new Date(now.getTime() + PREVIOUS_SECRET_TTL_MS),
+      updated_at: now,
+    };
+    await this.endpoints.update(endpoint.merchant_id, id, values);
+    return { endpoint: { ...endpoint, ...values }, secret };
+  }
+
+  /** Re-enables a disabled endpoint: it receives the events of changes from now on. */
+  async enable(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await this.get(ctx, surface, id);
+    if (!endpoint.disabled_at) return endpoint;
+    const now = new Date();
+    const values = {
+      disabled_at: null,
+      disabled_reason: null,
+      failing_since: null,
+      paused_until: null,
+      updated_at: now,
+    };
+    await this.endpoints.update(endpoint.merchant_id, id, values);
+    return { ...endpoint, ...values };
+  }
+
+  async deliveryPage(ctx: RequestContext, surface: WebhookSurface, id: string, skip: number, take: number) {
+    const endpoint = await this.get(ctx, surface, id);
+    return this.deliveries.page(endpoint.merchant_id, id, skip, take);
+  }
+
+  /** Sends a delivery again (same webhook-id and body), due now, whatever its state. */
+  async redeliver(
+    ctx: RequestContext,
+    surface: WebhookSurface,
+    id: string,
+    eventId: string,
+  ): Promise<WebhookDelivery> {
+    const endpoint = await this.get(ctx, surface, id);
+    if (endpoint.disabled_at) throw new BadRequestException([WEBHOOK_DISABLED]);
+    const now = new Date();
+    const found = await this.deliveries.findOne(endpoint.merchant_id, id, eventId);
+    if (!found) throw new NotFoundException(DELIVERY_NOT_FOUND);
+    // A delivery being attempted right now is already on its way: it is left as it is.
+    await this.deliveries.redeliver(endpoint.merchant_id, id, eventId, now);
+    return (await this.deliveries.findOne(endpoint.merchant_id, id, eventId)) ?? found;
+  }
+
+  /** The secrets that sign a delivery now: the current one, and the previous one during its 24 hours. */
+  signingSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
+    const secrets = [this.box.open(endpoint.secret, endpoint.id)];
+    if (endpoint.previous_secret && endpoint.previous_secret_until && endpoint.previous_secret_until > now)
+      secrets.push(this.box.open(endpoint.previous_secret, endpoint.id));
+    return secrets;
+  }
+}
