@@ -40,6 +40,9 @@ async function mysqlServer(): Promise<URL | undefined> {
   }
 }
 
+/** Settings a configured deployment has, so start-up has no warning to give before it fails. */
+const CONFIGURED = { WEBHOOK_SECRET_KEY: '5a'.repeat(32) };
+
 describe('start-up failures', () => {
   const sqliteFile = join(tmpdir(), `mc-startup-${randomUUID()}.sqlite`);
   const sqlite = `sqlite:${sqliteFile}`;
@@ -66,12 +69,13 @@ describe('start-up failures', () => {
   });
 
   it('port in use: names the port and PORT', async () => {
-    const r = await runServiceToExit({ DATABASE_URL: sqlite, PORT: String(takenPort) });
+    const r = await runServiceToExit({ ...CONFIGURED, DATABASE_URL: sqlite, PORT: String(takenPort) });
     expectOneLine(r, new RegExp(`^Port ${takenPort} on 127\\.0\\.0\\.1 is already in use: set PORT`));
   });
 
   it('port in use, in development (pretty logs): the same single line', async () => {
     const r = await runServiceToExit({
+      ...CONFIGURED,
       NODE_ENV: 'development',
       LOG_FORMAT: 'pretty',
       DEMO_MERCHANT: 'false',

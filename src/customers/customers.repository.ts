@@ -83,7 +83,7 @@ export interface SearchPage {
 const WORD_SEPARATORS = ['.', '@', '-', '_', '+', '\t', '\n', '\r'];
 
 /** The same separators, in a keyword. */
-const KEYWORD_SEPARATORS = /[.@\-_+\s]/g;
+const KEYWORD_SEPARATORS = /[.@\-_+\t\n\r]/g;
 
 /** A keyword that reads as (part of) a phone number: digits, spaces and - . ( ) +. */
 const PHONE_LIKE = /^[\d\s().+-]+$/;
@@ -264,12 +264,14 @@ export class CustomersRepository {
       params.push(...values);
     };
     for (const { column, text } of s.startsWith) {
-      if (column === 'phone') add(`${this.phoneDigits()} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
+      // A phone filter without a digit has nothing to compare: it matches no one.
+      if (column === 'phone' && digitsOf(text) === '') add('1 = 0');
+      else if (column === 'phone') add(`${this.phoneDigits()} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
       else add(this.startsWith(rows.column(column)), `${escapeLike(text)}%`);
     }
     for (const raw of s.keywords) {
       // Separators in a keyword match separators in the text: "smith.j" finds smith.j@example.com.
-      const keyword = raw.replace(KEYWORD_SEPARATORS, ' ').trim();
+      const keyword = raw.replace(KEYWORD_SEPARATORS, ' ').replace(/^ +| +$/g, '');
       if (keyword === '') continue;
       const alternatives = KEYWORD_COLUMNS.filter((c) => c !== 'phone').map((c) =>
         this.startsWith(this.wordsOf(rows.column(c))),
