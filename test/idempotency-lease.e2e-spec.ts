@@ -17,7 +17,8 @@ const LEASE_MS = 1000;
 describe('idempotency key leases', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startApp({ IDEMPOTENCY_LEASE_MS: String(LEASE_MS) });
+    // No webhook worker: its claims run through db.transaction too, which a test here pauses once.
+    t = await startApp({ IDEMPOTENCY_LEASE_MS: String(LEASE_MS), WEBHOOK_WORKER: 'false' });
   });
   afterAll(() => t.close());
   afterEach(() => jest.restoreAllMocks());

@@ -203,6 +203,13 @@ describe('webhooks when the instance dies mid-delivery', () => {
         10_000,
         'the delivery marked delivered',
       );
+      // One log line per attempt, and never a secret: the one attempt the second instance made.
+      const attemptLine =
+        /webhook [0-9a-f-]{36} customer\.created to [0-9a-f-]{36} \(http:\/\/127\.0\.0\.1:\d+\) attempt 1: 200 ok/;
+      // (The line may reach the pipe a moment after the update it reports.)
+      await until(() => attemptLine.test(second.output()), 5_000, "the attempt's log line");
+      expect(first.output() + second.output()).not.toContain('whsec_');
+      expect(first.output() + second.output()).not.toContain('do-not-log');
     } finally {
       for (const res of held) res.destroy();
       server.closeAllConnections();

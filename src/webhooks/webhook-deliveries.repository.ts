@@ -24,6 +24,7 @@ export class WebhookDeliveriesRepository {
   private built?: {
     rows: EntityRows<WebhookDelivery>;
     queue: string;
+    anyDue: string;
     due: string;
     claim: string;
     earlierPending: string;
@@ -61,6 +62,7 @@ export class WebhookDeliveriesRepository {
           ` CASE WHEN ${e('paused_until')} > ? THEN ${e('paused_until')} ELSE ? END, ?, ? FROM ${endpoints.table} e` +
           ` WHERE ${e('merchant_id')} = ? AND ${e('surface')} = ? AND ${e('deleted_at')} IS NULL AND ${e('disabled_at')} IS NULL` +
           ` AND (${e('events')} LIKE ? OR ${e('events')} = ',*,')`,
+        anyDue: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('next_attempt_at')} <= ? LIMIT 1`,
         // Due, not claimed by a live worker, and no earlier delivery of the same customer to the
         // same endpoint still pending (the subquery reads without locking).
         due:
@@ -123,6 +125,8 @@ export class WebhookDeliveriesRepository {
   ): Promise<WebhookDelivery[]> {
     const { rows } = this.sql;
     const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
+    // Most polls find nothing: a plain read then, not a transaction that takes SQLite's write lock.
+    if ((await this.db.query(this.sql.anyDue, [nowValue])).length === 0) return [];
     const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => skipEndpoints[i] ?? '');
     const claimed = await this.db.transaction(async (tx) => {
       const found = (await tx.query(this.sql.due, [nowValue, nowValue, ...skipped, limit])).map((r) =>

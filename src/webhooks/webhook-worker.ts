@@ -206,12 +206,23 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       );
       return;
     }
-    const headers = deliveryHeaders(
-      d,
-      endpoint.surface,
-      this.webhooks.signingSecrets(endpoint, started),
-      started,
-    );
+    let secrets: string[];
+    try {
+      secrets = this.webhooks.signingSecrets(endpoint, started);
+    } catch {
+      // A failed attempt like any other (retried, and visible in the delivery log), not a crash.
+      const error = 'the signing secret cannot be read (WEBHOOK_SECRET_KEY changed?): rotate the secret';
+      await this.finish(
+        d,
+        owner,
+        endpoint,
+        started,
+        { statusCode: null, durationMs: 0, error, retryAfterMs: null },
+        false,
+      );
+      return;
+    }
+    const headers = deliveryHeaders(d, endpoint.surface, secrets, started);
     const outcome = await sendWebhook(endpoint.url, headers, d.payload, {
       timeoutMs: this.config.timeoutMs,
       rules: this.webhooks.rules,

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/config';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
-import { newSigningSecret } from './webhook-secrets';
+import { newSigningSecret, SecretBox } from './webhook-secrets';
 import { PREVIOUS_SECRET_TTL_MS, WebhooksService } from './webhooks.service';
 
 /** The service with no database: only its signing rules are exercised here. */
@@ -33,6 +33,12 @@ describe('signing secrets after a rotation', () => {
     expect(webhooks.signingSecrets(endpoint, new Date(rotatedAt.getTime() + PREVIOUS_SECRET_TTL_MS))).toEqual(
       [current],
     );
+  });
+
+  it('leaves out a previous secret sealed under another WEBHOOK_SECRET_KEY', () => {
+    const other = new SecretBox(Buffer.alloc(32, 9)).seal(previous, endpoint.id);
+    const signing = webhooks.signingSecrets({ ...endpoint, previous_secret: other }, rotatedAt);
+    expect(signing).toEqual([current]);
   });
 
   it('is refused in production without WEBHOOK_SECRET_KEY', () => {

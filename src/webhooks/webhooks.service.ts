@@ -214,8 +214,14 @@ export class WebhooksService implements OnModuleInit {
   /** The secrets that sign a delivery now: the current one, and the previous one during its 24 hours. */
   signingSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
     const secrets = [this.box.open(endpoint.secret, endpoint.id)];
-    if (endpoint.previous_secret && endpoint.previous_secret_until && endpoint.previous_secret_until > now)
-      secrets.push(this.box.open(endpoint.previous_secret, endpoint.id));
+    if (endpoint.previous_secret && endpoint.previous_secret_until && endpoint.previous_secret_until > now) {
+      // Sealed under an earlier WEBHOOK_SECRET_KEY (rotated because the key changed): the new one signs alone.
+      try {
+        secrets.push(this.box.open(endpoint.previous_secret, endpoint.id));
+      } catch {
+        // left out
+      }
+    }
     return secrets;
   }
 }
