@@ -10,17 +10,22 @@ describe('before-commit steps of customer changes', () => {
   let t: TestApp;
   const seen: CustomerChange[] = [];
   let failFor: string | undefined;
+  /** How many changes each run of the step received. */
+  const batches: number[] = [];
 
   beforeAll(async () => {
     t = await startApp();
-    t.app.get(CustomerChanges).beforeCommit(async (tx, change) => {
-      // The step runs inside the change's transaction: it reads the customer as changed.
-      const rows = await tx.query<{ company: string | null }[]>(
-        'SELECT company FROM customers WHERE id = ?',
-        [change.customer.id],
-      );
-      if (change.customer.company === failFor) throw new Error('step failed');
-      seen.push({ ...change, customer: { ...change.customer, company: rows[0]?.company ?? null } });
+    t.app.get(CustomerChanges).beforeCommit(async (tx, changes) => {
+      batches.push(changes.length);
+      for (const change of changes) {
+        // The step runs inside the change's transaction: it reads the customer as changed.
+        const rows = await tx.query<{ company: string | null }[]>(
+          'SELECT company FROM customers WHERE id = ?',
+          [change.customer.id],
+        );
+        if (change.customer.company === failFor) throw new Error('step failed');
+        seen.push({ ...change, customer: { ...change.customer, company: rows[0]?.company ?? null } });
+      }
     });
   });
   afterAll(() => t.close());
@@ -37,6 +42,25 @@ describe('before-commit steps of customer changes', () => {
     ]);
     expect(seen[0].customer.company).toBe('Seen');
     expect(seen[0].ctx.principal.merchantId).toBe(m.merchantId);
+  });
+
+  it('runs once for a bulk batch, with every change of it in item order', async () => {
+    const m = await newMerchant(t);
+    const c = await createStaxCustomer(t, m);
+    seen.length = 0;
+    batches.length = 0;
+    const res = await http(t)
+      .post('/customer/bulk')
+      .set(m.bearer)
+      .send({ items: [{ id: c.id, company: 'First' }, { firstname: 'New' }, { id: c.id, company: 'Again' }] })
+      .expect(200);
+    expect(res.body.succeeded).toBe(3);
+    expect(batches).toEqual([3]);
+    expect(seen.map((s) => [s.customer.id === c.id, s.audit[0].action])).toEqual([
+      [true, 'customer.updated'],
+      [false, 'customer.created'],
+      [true, 'customer.updated'],
+    ]);
   });
 
   it('runs none for a write that changes nothing', async () => {

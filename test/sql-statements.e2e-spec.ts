@@ -12,7 +12,7 @@ import { CustomersRepository } from '../src/customers/customers.repository';
 import { DatabaseService } from '../src/database/database.service';
 import type { SqlTransaction } from '../src/database/sql-transaction';
 import { IdempotencyRepository } from '../src/idempotency/idempotency.repository';
-import { WebhookDeliveriesRepository } from '../src/webhooks/webhook-deliveries.repository';
+import { NewDelivery, WebhookDeliveriesRepository } from '../src/webhooks/webhook-deliveries.repository';
 import type { WebhookEndpoint } from '../src/webhooks/webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository';
 import { startApp, TestApp } from './support/app';
@@ -190,12 +190,22 @@ describe('SQL statements', () => {
     const endpoints = t.app.get(WebhookEndpointsRepository);
     const deliveries = t.app.get(WebhookDeliveriesRepository);
     const { tx, statements } = recorder();
-    deliveries.queue(
-      tx,
-      merchant,
-      { id, surface: 'v0', type: 'customer.updated', customerId: id, payload: '{}' },
-      now,
-    );
+    await endpoints.subscribers(tx, merchant);
+    const delivery: NewDelivery = {
+      event_id: id,
+      merchant_id: merchant,
+      endpoint_id: id,
+      customer_id: id,
+      event_type: 'customer.updated',
+      payload: '{}',
+      status: 'pending',
+      attempt_count: 0,
+      attempts: [],
+      next_attempt_at: now,
+      created_at: now,
+      queued_at: now,
+    };
+    deliveries.queue(tx, [delivery, { ...delivery, status: 'held', next_attempt_at: null }]);
     await endpoints.lockMerchant(tx, merchant);
     await endpoints.countLive(tx, merchant).catch(() => 0); // the recorder answers no rows
     endpoints.insert(tx, { id, merchant_id: merchant, created_at: now, updated_at: now } as WebhookEndpoint);
@@ -230,6 +240,8 @@ describe('SQL statements', () => {
         await deliveries.release('1', 'owner');
         await deliveries.postpone(merchant, id, now, now);
         await deliveries.failPending(merchant, id, now);
+        await deliveries.holdPending(merchant, id, now);
+        await deliveries.resume(merchant, id, now);
         await deliveries.page(merchant, id, 0, 10);
         await deliveries.findOne(merchant, id, id);
         await deliveries.redeliver(merchant, id, id, now);

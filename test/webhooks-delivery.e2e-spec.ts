@@ -308,26 +308,65 @@ describe('webhook delivery', () => {
         (w) => w.enabled === false,
       );
       expect(disabled.disabled_reason).toMatch(/^No successful delivery for [\d.]+ hours$/);
-      // Its pending deliveries are failed (one in flight at that moment fails at its next turn).
+      // Nothing is pending any more: what was is held for it (one in flight at that moment at its
+      // next turn); what had run out of its retry window is failed.
       const ds = await eventually(
         async () =>
           (await http(g).get(`/api/v0/webhooks/${hook.id}/deliveries?take=100`).set(m.keyPair)).body
             .data as Delivery[],
-        (list) => list.every((d) => d.status === 'failed'),
+        (list) => list.every((d) => d.status === 'failed' || d.status === 'held'),
       );
-      // A disabled endpoint is not queued for new changes.
-      await createStaxCustomer(g, m);
-      const after = (await http(g).get(`/api/v0/webhooks/${hook.id}/deliveries?take=100`).set(m.keyPair)).body
-        .total;
-      expect(after).toBe(ds.length);
-      // Re-enabled, it receives the next change.
+      // A change made while it is disabled is held for it too, not sent.
+      const missed = await createStaxCustomer(g, m);
+      const list = async () =>
+        (await http(g).get(`/api/v0/webhooks/${hook.id}/deliveries?take=100`).set(m.keyPair)).body
+          .data as Delivery[];
+      const whileDisabled = await list();
+      expect(whileDisabled).toHaveLength(ds.length + 1);
+      expect(whileDisabled[0]).toMatchObject({ status: 'held', next_attempt_at: null, attempt_count: 0 });
+      const objectId = (x: Received) => (x.json.data as { object: { id: string } }).object.id;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rx.received.filter((x) => at(path)(x) && objectId(x) === missed.id)).toEqual([]);
+      // Re-enabled, it receives what it missed (every held delivery), then the changes from now on.
+      const held = whileDisabled.filter((d) => d.status === 'held').map((d) => d.id);
       rx.answer = () => 200;
       const enabled = await http(g).post(`/api/v0/webhooks/${hook.id}/enable`).set(m.keyPair).expect(200);
       expect(enabled.body).toMatchObject({ enabled: true, disabled_reason: null });
       const c = await createStaxCustomer(g, m);
-      await rx.waitFor((r) =>
-        r.some((x) => at(path)(x) && (x.json.data as { object: { id: string } }).object.id === c.id),
+      const got = await rx.waitFor((r) => r.some((x) => at(path)(x) && objectId(x) === c.id));
+      expect(got.some((x) => at(path)(x) && objectId(x) === missed.id)).toBe(true);
+      const after = await eventually(list, (l) => l.every((d) => d.status !== 'pending'));
+      const status = new Map(after.map((d) => [d.id, d.status]));
+      expect(after[0].status).toBe('delivered');
+      for (const id of held) expect(status.get(id)).toBe('delivered');
+      // Those that had run out of their retry window stay failed.
+      for (const d of whileDisabled) if (!held.includes(d.id)) expect(status.get(d.id)).toBe('failed');
+    });
+
+    it('fails the deliveries held for a disabled endpoint when it is deleted', async () => {
+      const m = await newMerchant(g, WEBHOOK_SCOPES);
+      const path = randomUUID();
+      const hook = await v0Webhook(g, m, `${rx.url}/${path}`, ['customer.created']);
+      rx.answer = () => 500;
+      await eventually(
+        async () => {
+          await createStaxCustomer(g, m);
+          return (await http(g).get(`/api/v0/webhooks/${hook.id}`).set(m.keyPair).expect(200)).body;
+        },
+        (w) => w.enabled === false,
       );
+      await createStaxCustomer(g, m);
+      const deliveriesOf = async () =>
+        (await http(g).get(`/api/v0/webhooks/${hook.id}/deliveries?take=100`).set(m.keyPair)).body
+          .data as Delivery[];
+      expect((await deliveriesOf())[0].status).toBe('held');
+      await http(g).delete(`/api/v0/webhooks/${hook.id}`).set(m.keyPair).expect(200);
+      // Deleted endpoints' deliveries are no longer listed through the API: read them directly.
+      const rows = await g.app
+        .get(DataSource)
+        .query('SELECT status FROM webhook_deliveries WHERE endpoint_id = ?', [hook.id]);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(rows.filter((r: { status: string }) => r.status !== 'failed')).toEqual([]);
     });
   });
 

@@ -14,10 +14,14 @@ export interface CustomerChange {
 /**
  * Something that must commit with every change of a customer, whatever made it (either HTTP
  * surface, a bulk request, the import CLI): it runs inside the change's transaction, after the
- * change and its audit entries and before the COMMIT, so what it writes (say, an outbox event)
+ * changes and their audit entries and before the COMMIT, so what it writes (say, an outbox event)
  * exists if and only if the change does. It must not wait on anything outside the database.
+ *
+ * It receives the changes of one merchant that commit together: one for a single write, the
+ * whole batch for a bulk request or an import batch, so a step that reads (say, the merchant's
+ * webhook endpoints) reads once per transaction, not once per customer.
  */
-export type CustomerChangeStep = (tx: SqlTransaction, change: CustomerChange) => Promise<void>;
+export type CustomerChangeStep = (tx: SqlTransaction, changes: readonly CustomerChange[]) => Promise<void>;
 
 /**
  * The customer write path's before-commit steps that other modules add (webhook events, for
@@ -32,7 +36,8 @@ export class CustomerChanges {
     this.steps.push(step);
   }
 
-  async run(tx: SqlTransaction, change: CustomerChange): Promise<void> {
-    for (const step of this.steps) await step(tx, change);
+  async run(tx: SqlTransaction, changes: readonly CustomerChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    for (const step of this.steps) await step(tx, changes);
   }
 }

@@ -16,7 +16,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseService } from '../database/database.service';
 import { isDeadlock, uniqueViolation } from '../database/db-errors';
 import type { SqlTransaction } from '../database/sql-transaction';
-import { CustomerChanges } from './customer-changes';
+import { CustomerChange, CustomerChanges } from './customer-changes';
 import { Customer, CustomerPatch, CustomerWritable } from './customer.entity';
 import {
   CUSTOMER_DEFAULTS,
@@ -363,6 +363,8 @@ export class CustomersService {
     const { savepoint, rollbackToSavepoint, releaseSavepoint } = this.db.dialect;
     const stored = await this.lockTargets(tx, ctx.principal.merchantId, items);
     const results: BulkResult[] = [];
+    // The fast way runs the CustomerChanges steps once, for the whole batch, after its items.
+    const changes: CustomerChange[] = [];
     for (const [index, item] of items.entries()) {
       if (item.invalid) {
         results.push(errorResult(index, item.invalid));
@@ -380,8 +382,13 @@ export class CustomersService {
       }
       if (careful) tx.defer(savepoint('bulk_item'));
       try {
-        await this.commitStep(tx, ctx, planned);
-        if (careful) await tx.query(releaseSavepoint('bulk_item'));
+        if (careful) {
+          await this.commitStep(tx, ctx, planned);
+          await tx.query(releaseSavepoint('bulk_item'));
+        } else {
+          const change = this.queueChange(tx, ctx, planned);
+          if (change) changes.push(change);
+        }
       } catch (err) {
         if (!careful) throw err;
         tx.defer(rollbackToSavepoint('bulk_item'));
@@ -400,6 +407,7 @@ export class CustomersService {
         changed: planned.audit.length > 0,
       });
     }
+    await this.changes.run(tx, changes);
     return results;
   }
 
@@ -449,11 +457,17 @@ export class CustomersService {
    * modules add to every change (CustomerChanges). A no-op writes nothing and runs no step.
    */
   private async commitStep(tx: SqlTransaction, ctx: RequestContext, planned: Planned): Promise<void> {
+    const change = this.queueChange(tx, ctx, planned);
+    if (change) await this.changes.run(tx, [change]);
+  }
+
+  /** The change and its audit entries, queued without the CustomerChanges steps; null for a no-op. */
+  private queueChange(tx: SqlTransaction, ctx: RequestContext, planned: Planned): CustomerChange | null {
     const { customer, audit, queue } = planned;
-    if (audit.length === 0) return;
+    if (audit.length === 0) return null;
     queue?.(tx);
     this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
-    await this.changes.run(tx, { ctx, customer, audit });
+    return { ctx, customer, audit };
   }
 
   /** BLACKLISTED → ACTIVE needs the customers:reactivate scope. */

@@ -60,7 +60,7 @@ export class EntityRows<T extends ObjectLiteral> {
   }
 
   /** One multi-row INSERT of the given properties (the same for every row). */
-  insert(properties: string[], rows: Partial<T>[]): { sql: string; params: unknown[] } {
+  insert(properties: readonly string[], rows: Partial<T>[]): { sql: string; params: unknown[] } {
     const one = `(${properties.map(() => '?').join(', ')})`;
     return {
       sql: `INSERT INTO ${this.table} (${properties.map((p) => this.column(p)).join(', ')}) VALUES ${rows.map(() => one).join(', ')}`,

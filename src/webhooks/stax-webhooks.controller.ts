@@ -158,7 +158,11 @@ export class StaxWebhooksController {
   })
   @ApiWebhookId()
   @ApiIdempotencyKey()
-  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook, enabled (a no-op if it was).' })
+  @ApiOkResponse({
+    type: StaxWebhookView,
+    description:
+      'The webhook, enabled (a no-op if it was). What it missed while disabled (its held deliveries) is sent now, in order.',
+  })
   @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
   async enable(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toStaxWebhook(await this.webhooks.enable(ctx, 'stax', id));

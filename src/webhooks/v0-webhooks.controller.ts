@@ -136,7 +136,11 @@ export class V0WebhooksController {
   })
   @ApiWebhookId()
   @ApiIdempotencyKey()
-  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook, enabled (a no-op if it was).' })
+  @ApiOkResponse({
+    type: V0WebhookView,
+    description:
+      'The webhook, enabled (a no-op if it was). What it missed while disabled (its held deliveries) is sent now, in order.',
+  })
   @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
   async enable(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toV0Webhook(await this.webhooks.enable(ctx, 'v0', id));

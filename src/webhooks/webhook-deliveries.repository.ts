@@ -3,14 +3,33 @@ import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { WebhookDelivery } from './webhook-delivery.entity';
-import { WebhookEndpoint } from './webhook-endpoint.entity';
-import type { OutboxEvent } from './webhook-events';
 
 /**
  * How many endpoints a claim can pass over (those that already have as many attempts in flight in
  * this process as they may): a fixed number of placeholders, so the statement is always the same.
  */
 export const SKIPPED_ENDPOINTS = 4;
+
+/** The columns a new delivery is written with (the rest start empty). */
+const NEW_DELIVERY_PROPERTIES = [
+  'event_id',
+  'merchant_id',
+  'endpoint_id',
+  'customer_id',
+  'event_type',
+  'payload',
+  'status',
+  'attempt_count',
+  'attempts',
+  'next_attempt_at',
+  'created_at',
+  'queued_at',
+] as const satisfies readonly (keyof WebhookDelivery)[];
+
+export type NewDelivery = Pick<WebhookDelivery, (typeof NEW_DELIVERY_PROPERTIES)[number]>;
+
+/** Rows per INSERT: well under SQLite's limit of 32,766 parameters. */
+const QUEUE_CHUNK = 500;
 
 /** How a finished attempt leaves a delivery. */
 export type DeliveryUpdate = Pick<
@@ -23,7 +42,6 @@ export type DeliveryUpdate = Pick<
 export class WebhookDeliveriesRepository {
   private built?: {
     rows: EntityRows<WebhookDelivery>;
-    queue: string;
     anyDue: string;
     due: string;
     claim: string;
@@ -32,6 +50,8 @@ export class WebhookDeliveriesRepository {
     release: string;
     postpone: string;
     failPending: string;
+    hold: string;
+    resume: string;
     page: string;
     count: string;
     findOne: string;
@@ -44,9 +64,7 @@ export class WebhookDeliveriesRepository {
   private get sql() {
     if (!this.built) {
       const rows = new EntityRows(this.db.dataSource, WebhookDelivery);
-      const endpoints = new EntityRows(this.db.dataSource, WebhookEndpoint);
       const c = (p: keyof WebhookDelivery) => rows.column(p);
-      const e = (p: keyof WebhookEndpoint) => `e.${endpoints.column(p)}`;
       const d = (p: keyof WebhookDelivery) => `d.${rows.column(p)}`;
       const p = (p: keyof WebhookDelivery) => `p.${rows.column(p)}`;
       const earlier = `SELECT 1 FROM ${rows.table} p WHERE ${p('merchant_id')} = ${d('merchant_id')} AND ${p('endpoint_id')} = ${d('endpoint_id')} AND ${p('customer_id')} = ${d('customer_id')} AND ${p('status')} = 'pending' AND ${p('seq')} < ${d('seq')}`;
@@ -54,14 +72,6 @@ export class WebhookDeliveriesRepository {
       const byEvent = `${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('event_id')} = ?`;
       this.built = {
         rows,
-        // One row per subscribed, enabled endpoint of the surface, in the change's own transaction.
-        queue:
-          `INSERT INTO ${rows.table} (${c('event_id')}, ${c('merchant_id')}, ${c('endpoint_id')}, ${c('customer_id')}, ${c('event_type')}, ${c('payload')}, ${c('status')}, ${c('attempt_count')}, ${c('attempts')}, ${c('next_attempt_at')}, ${c('created_at')}, ${c('queued_at')})` +
-          // Due now, or when a paused (failing) endpoint is next tried.
-          ` SELECT ?, ${e('merchant_id')}, ${e('id')}, ?, ?, ?, 'pending', 0, '[]',` +
-          ` CASE WHEN ${e('paused_until')} > ? THEN ${e('paused_until')} ELSE ? END, ?, ? FROM ${endpoints.table} e` +
-          ` WHERE ${e('merchant_id')} = ? AND ${e('surface')} = ? AND ${e('deleted_at')} IS NULL AND ${e('disabled_at')} IS NULL` +
-          ` AND (${e('events')} LIKE ? OR ${e('events')} = ',*,')`,
         anyDue: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('next_attempt_at')} <= ? LIMIT 1`,
         // Due, not claimed by a live worker, and no earlier delivery of the same customer to the
         // same endpoint still pending (the subquery reads without locking).
@@ -80,7 +90,10 @@ export class WebhookDeliveriesRepository {
         complete: `UPDATE ${rows.table} SET ${c('status')} = ?, ${c('attempt_count')} = ?, ${c('attempts')} = ?, ${c('next_attempt_at')} = ?, ${c('completed_at')} = ?, ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
         postpone: `UPDATE ${rows.table} SET ${c('next_attempt_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND ${c('next_attempt_at')} < ? AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
         release: `UPDATE ${rows.table} SET ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
-        failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending'`,
+        failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} IN ('pending', 'held')`,
+        // Unclaimed pending deliveries wait for the endpoint to be enabled again (one in flight is held by its worker).
+        hold: `UPDATE ${rows.table} SET ${c('status')} = 'held', ${c('next_attempt_at')} = NULL WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
+        resume: `UPDATE ${rows.table} SET ${c('status')} = 'pending', ${c('next_attempt_at')} = ?, ${c('queued_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'held'`,
         page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? ORDER BY ${c('seq')} DESC LIMIT ? OFFSET ?`,
         count: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ?`,
         findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${byEvent}`,
@@ -92,22 +105,13 @@ export class WebhookDeliveriesRepository {
     return this.built;
   }
 
-  /** Queues the event for every endpoint of its surface that subscribes to it, inside the change's transaction. */
-  queue(tx: SqlTransaction, merchantId: string, event: OutboxEvent, now: Date): void {
-    const [at] = this.sql.rows.values({ created_at: now });
-    tx.defer(this.sql.queue, [
-      event.id,
-      event.customerId,
-      event.type,
-      event.payload,
-      at,
-      at,
-      at,
-      at,
-      merchantId,
-      event.surface,
-      `%,${event.type},%`,
-    ]);
+  /** Writes new deliveries inside the change's transaction, sent with its COMMIT. */
+  queue(tx: SqlTransaction, deliveries: NewDelivery[]): void {
+    const { rows } = this.sql;
+    for (let i = 0; i < deliveries.length; i += QUEUE_CHUNK) {
+      const insert = rows.insert(NEW_DELIVERY_PROPERTIES, deliveries.slice(i, i + QUEUE_CHUNK));
+      tx.defer(insert.sql, insert.params);
+    }
   }
 
   /**
@@ -173,10 +177,26 @@ export class WebhookDeliveriesRepository {
     await this.db.query(this.sql.release, [seq, owner]);
   }
 
-  /** Fails every pending delivery of an endpoint (deleted or disabled). */
+  /** Fails every pending or held delivery of an endpoint (deleted). */
   async failPending(merchantId: string, endpointId: string, now: Date): Promise<void> {
     const [at] = this.sql.rows.values({ completed_at: now });
     await this.db.query(this.sql.failPending, [at, merchantId, endpointId]);
+  }
+
+  /** Holds every unclaimed pending delivery of an endpoint (disabled) until it is enabled again. */
+  async holdPending(merchantId: string, endpointId: string, now: Date): Promise<void> {
+    const [at] = this.sql.rows.values({ locked_until: now });
+    await this.db.query(this.sql.hold, [merchantId, endpointId, at]);
+  }
+
+  /**
+   * Queues again, due now and in their order (seq), what an endpoint missed while disabled: the
+   * deliveries held for it. Their retry window starts again. How many.
+   */
+  async resume(merchantId: string, endpointId: string, now: Date): Promise<number> {
+    const [at] = this.sql.rows.values({ queued_at: now });
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.resume, [at, at, merchantId, endpointId]);
+    return res.affectedRows;
   }
 
   /** An endpoint's deliveries, newest first, and how many there are. */

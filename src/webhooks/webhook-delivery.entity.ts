@@ -1,6 +1,10 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+/**
+ * `held`: its endpoint is disabled (the delivery was pending then, or written since); sent, in
+ * order, when the endpoint is enabled again, and failed if it is deleted instead.
+ */
+export type DeliveryStatus = 'pending' | 'held' | 'delivered' | 'failed';
 
 /** One attempt to deliver, as the deliveries listing shows it. */
 export interface DeliveryAttempt {
@@ -13,7 +17,8 @@ export interface DeliveryAttempt {
 
 /**
  * One event for one endpoint: the transactional outbox. Rows are written in the transaction of
- * the customer change they announce, one per subscribed endpoint, with the body already rendered;
+ * the customer change they announce, one per subscribed endpoint (disabled ones too, held), with the
+ * body already rendered;
  * the worker sends them. `seq` is the order of writing: under the customer's row lock, the order
  * of its versions, which deliveries to one endpoint keep.
  */

@@ -5,8 +5,8 @@ export type WebhookSurface = 'stax' | 'v0';
 
 /**
  * A merchant's webhook endpoint. `events` holds the subscribed event names between commas
- * (`,customer.created,customer.updated,`), or `,*,` for every event, so the write path can match
- * an event with one LIKE on either database. Secrets are stored encrypted (webhook-secrets.ts).
+ * (`,customer.created,customer.updated,`), or `,*,` for every event, so a name is found with its
+ * commas (`subscribes` in webhook-events.ts). Secrets are stored encrypted (webhook-secrets.ts).
  */
 @Entity('webhook_endpoints')
 export class WebhookEndpoint {

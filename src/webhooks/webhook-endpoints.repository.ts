@@ -3,6 +3,7 @@ import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { WebhookEndpoint, WebhookSurface } from './webhook-endpoint.entity';
+import type { Subscriber } from './webhook-events';
 
 /** All SQL about webhook endpoints (table `webhook_endpoints`). */
 @Injectable()
@@ -11,6 +12,7 @@ export class WebhookEndpointsRepository {
     rows: EntityRows<WebhookEndpoint>;
     lockMerchant: string;
     countLive: string;
+    subscribers: string;
     findOne: string;
     page: string;
     count: string;
@@ -32,6 +34,8 @@ export class WebhookEndpointsRepository {
         // Creating endpoints of one merchant runs one at a time, so the limit per merchant holds.
         lockMerchant: `SELECT id FROM merchants WHERE id = ?${this.db.dialect.forUpdate}`,
         countLive: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('deleted_at')} IS NULL`,
+        // Disabled endpoints too: their deliveries are held for when they are enabled again.
+        subscribers: `SELECT ${(['id', 'surface', 'events', 'paused_until', 'disabled_at'] as const).map(c).join(', ')} FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('deleted_at')} IS NULL`,
         findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${one}`,
         page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${live} ORDER BY ${c('created_at')} DESC, ${c('id')} LIMIT ? OFFSET ?`,
         count: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${live}`,
@@ -52,6 +56,16 @@ export class WebhookEndpointsRepository {
   async countLive(tx: SqlTransaction, merchantId: string): Promise<number> {
     const rows = await tx.query<{ n: number | string }[]>(this.sql.countLive, [merchantId]);
     return Number(rows[0].n);
+  }
+
+  /**
+   * The merchant's endpoints that may receive events (not deleted), read in the change's
+   * transaction: an endpoint whose creation commits after this read misses the change, as it
+   * would if it had been created a moment later.
+   */
+  async subscribers(tx: SqlTransaction, merchantId: string): Promise<Subscriber[]> {
+    const found = await tx.query<Record<string, unknown>[]>(this.sql.subscribers, [merchantId]);
+    return found.map((r) => this.sql.rows.hydrate(r) as Subscriber);
   }
 
   insert(tx: SqlTransaction, endpoint: WebhookEndpoint): void {

@@ -1,7 +1,7 @@
 import type { AuditAction } from '../audit/audit-entry.entity';
 import type { CustomerChange } from '../customers/customer-changes';
 import { toStaxCustomer, toV0Customer, v0Changes } from '../customers/customer.views';
-import type { WebhookSurface } from './webhook-endpoint.entity';
+import type { WebhookEndpoint, WebhookSurface } from './webhook-endpoint.entity';
 
 export const STAX_EVENTS = ['create_customer', 'update_customer'] as const;
 export type StaxEvent = (typeof STAX_EVENTS)[number];
@@ -37,24 +37,39 @@ export function eventsOf(stored: string): string[] {
   return stored.split(',').filter(Boolean);
 }
 
+/** What the outbox needs of an endpoint: its surface, what it subscribes to, and whether it can receive now. */
+export type Subscriber = Pick<WebhookEndpoint, 'id' | 'surface' | 'events' | 'paused_until' | 'disabled_at'>;
+
+/** Whether the endpoint subscribes to events of this type. */
+export function subscribes(endpoint: Pick<WebhookEndpoint, 'events'>, type: string): boolean {
+  return endpoint.events === storedEvents([ALL_EVENTS]) || endpoint.events.includes(`,${type},`);
+}
+
 /**
- * The events one customer change makes. Stax: `create_customer` for a new customer, otherwise one
+ * The events one customer change makes, for the surfaces given (a surface no endpoint of the
+ * merchant uses is not rendered). Stax: `create_customer` for a new customer, otherwise one
  * `update_customer` (a delete and a restore change the customer too), with the customer as
  * `GET /customer/{id}` shows it at that version. v0: one event per audit entry, with the v0
  * customer and the entry's changes in v0 field names.
  */
-export function eventsOfChange(change: CustomerChange, newId: () => string): OutboxEvent[] {
+export function eventsOfChange(
+  change: CustomerChange,
+  surfaces: ReadonlySet<WebhookSurface>,
+  newId: () => string,
+): OutboxEvent[] {
   const { customer, audit } = change;
-  const created = audit.some((a) => a.action === 'customer.created');
-  const events: OutboxEvent[] = [
-    {
+  const events: OutboxEvent[] = [];
+  if (surfaces.has('stax')) {
+    const created = audit.some((a) => a.action === 'customer.created');
+    events.push({
       id: newId(),
       surface: 'stax',
       type: created ? 'create_customer' : 'update_customer',
       customerId: customer.id,
       payload: JSON.stringify(toStaxCustomer(customer)),
-    },
-  ];
+    });
+  }
+  if (!surfaces.has('v0')) return events;
   const object = toV0Customer(customer);
   for (const entry of audit) {
     const id = newId();

@@ -194,8 +194,19 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private async attempt(d: WebhookDelivery, owner: string): Promise<void> {
     const endpoint = await this.endpoints.findOne(d.merchant_id, d.endpoint_id);
     const started = new Date();
-    if (!endpoint || endpoint.deleted_at || endpoint.disabled_at) {
-      const why = !endpoint || endpoint.deleted_at ? 'the webhook was deleted' : 'the webhook is disabled';
+    if (endpoint?.disabled_at && !endpoint.deleted_at) {
+      // Disabled while this was queued or in flight: held, with the others, for when it is enabled.
+      await this.deliveries.complete(d.seq, owner, {
+        status: 'held',
+        attempt_count: d.attempt_count,
+        attempts: d.attempts,
+        next_attempt_at: null,
+        completed_at: null,
+      });
+      return;
+    }
+    if (!endpoint || endpoint.deleted_at) {
+      const why = 'the webhook was deleted';
       await this.finish(
         d,
         owner,
@@ -288,7 +299,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   /**
    * A failed attempt pauses the whole endpoint until this delivery's next try: its other due
    * deliveries wait until then too (order is kept either way). An endpoint with no success for
-   * WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are failed.
+   * WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are held until it is enabled again.
    */
   private async noteFailure(endpoint: WebhookEndpoint, now: Date, until: Date): Promise<void> {
     await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until);
@@ -297,7 +308,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     const hours = Math.round((this.config.disableAfterMs / 3_600_000) * 10) / 10;
     const reason = `No successful delivery for ${hours} hours`;
     if (await this.endpoints.disableIfFailingSince(endpoint.merchant_id, endpoint.id, since, now, reason)) {
-      await this.deliveries.failPending(endpoint.merchant_id, endpoint.id, now);
+      await this.deliveries.holdPending(endpoint.merchant_id, endpoint.id, now);
       this.logger.warn(`webhook ${endpoint.id} disabled: ${reason}`);
     }
   }

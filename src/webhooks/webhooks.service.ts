@@ -13,11 +13,11 @@ import { CustomerChange, CustomerChanges } from '../customers/customer-changes';
 import { DatabaseService } from '../database/database.service';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { MetricsService } from '../metrics/metrics.service';
-import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { NewDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import type { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint, WebhookSurface } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
-import { ALL_EVENTS, eventsOfChange, storedEvents } from './webhook-events';
+import { ALL_EVENTS, eventsOfChange, storedEvents, subscribes } from './webhook-events';
 import { newSigningSecret, SecretBox } from './webhook-secrets';
 import {
   DELIVERY_NOT_FOUND,
@@ -55,7 +55,7 @@ export interface NewEndpoint {
 export class WebhooksService implements OnModuleInit {
   private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
-  /** Set by this process's worker: a change may have queued deliveries (whether any endpoint subscribes or not). */
+  /** Set by this process's worker: a change queued deliveries that are due (they exist once it commits). */
   onQueued?: () => void;
 
   constructor(
@@ -82,18 +82,46 @@ export class WebhooksService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.changes.beforeCommit((tx, change) => this.queueEvents(tx, change));
+    this.changes.beforeCommit((tx, changes) => this.queueEvents(tx, changes));
     this.metrics.webhookBacklog = () => this.deliveries.backlog();
   }
 
-  /** The outbox step: only queues statements, so a customer write never waits on a receiver. */
-  private queueEvents(tx: SqlTransaction, change: CustomerChange): Promise<void> {
-    const merchantId = change.ctx.principal.merchantId;
-    for (const event of eventsOfChange(change, randomUUID)) {
-      this.deliveries.queue(tx, merchantId, event, change.customer.updated_at);
+  /**
+   * The outbox step: one read of the merchant's endpoints, then only queued statements, so a
+   * customer write never waits on a receiver. A merchant without endpoints pays that read alone:
+   * nothing is rendered or written.
+   */
+  private async queueEvents(tx: SqlTransaction, changes: readonly CustomerChange[]): Promise<void> {
+    const merchantId = changes[0].ctx.principal.merchantId;
+    const subscribers = await this.endpoints.subscribers(tx, merchantId);
+    if (subscribers.length === 0) return;
+    const surfaces = new Set(subscribers.map((e) => e.surface));
+    const rows: NewDelivery[] = [];
+    for (const change of changes) {
+      const at = change.customer.updated_at;
+      for (const event of eventsOfChange(change, surfaces, randomUUID)) {
+        for (const e of subscribers) {
+          if (e.surface !== event.surface || !subscribes(e, event.type)) continue;
+          rows.push({
+            event_id: event.id,
+            merchant_id: merchantId,
+            endpoint_id: e.id,
+            customer_id: event.customerId,
+            event_type: event.type,
+            payload: event.payload,
+            status: e.disabled_at ? 'held' : 'pending',
+            attempt_count: 0,
+            attempts: [],
+            // Due now, or when a paused (failing) endpoint is next tried; never while disabled.
+            next_attempt_at: e.disabled_at ? null : e.paused_until && e.paused_until > at ? e.paused_until : at,
+            created_at: at,
+            queued_at: at,
+          });
+        }
+      }
     }
-    this.onQueued?.();
-    return Promise.resolve();
+    this.deliveries.queue(tx, rows);
+    if (rows.some((r) => r.status === 'pending')) this.onQueued?.();
   }
 
   async create(
@@ -173,7 +201,11 @@ export class WebhooksService implements OnModuleInit {
     return { endpoint: { ...endpoint, ...values }, secret };
   }
 
-  /** Re-enables a disabled endpoint: it receives the events of changes from now on. */
+  /**
+   * Re-enables a disabled endpoint. It then receives, in order and before anything newer of the
+   * same customer, what it missed (the deliveries held for it: those pending when it was disabled
+   * and the events of the changes made since), then every change from now on.
+   */
   async enable(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<WebhookEndpoint> {
     const endpoint = await this.get(ctx, surface, id);
     if (!endpoint.disabled_at) return endpoint;
@@ -185,7 +217,9 @@ export class WebhooksService implements OnModuleInit {
       paused_until: null,
       updated_at: now,
     };
+    // Enabled first: a change committing meanwhile queues its delivery as pending, after the held ones (seq).
     await this.endpoints.update(endpoint.merchant_id, id, values);
+    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.();
     return { ...endpoint, ...values };
   }
 

@@ -93,7 +93,11 @@ export class DeliveryView {
   id!: string;
   @ApiProperty({ example: 'customer.updated' }) event!: string;
   @ApiProperty({ format: 'uuid' }) customer_id!: string;
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed'] }) status!: string;
+  @ApiProperty({
+    enum: ['pending', 'held', 'delivered', 'failed'],
+    description: '`held`: waiting for its webhook, which is disabled, to be enabled again.',
+  })
+  status!: string;
   @ApiProperty({ type: 'integer' }) attempt_count!: number;
   @ApiProperty(iso(true)) next_attempt_at!: string | null;
   @ApiProperty(iso()) created_at!: string;
