@@ -146,6 +146,40 @@ describe('bulk writes', () => {
       .send({ items: [{ id: c.id, status: 'ACTIVE' }] })
       .expect(200);
     expect((v0.body as Answer).results[0]).toMatchObject({ status: 403 });
+    // Stored as the items left it, with one audit entry per item in item order.
+    const now = await http(t).get(`/customer/${c.id}`).set(m.bearer).expect(200);
+    expect(now.body).toMatchObject({ company: 'A', notes: 'after A' });
+    const log = await http(t).get(`/customer/${c.id}/audit-log`).set(m.bearer).expect(200);
+    const entries = log.body.data as { action: string; changes: Record<string, { to: unknown }> }[];
+    expect(entries.slice(0, 2).map((e) => Object.keys(e.changes))).toEqual([['notes'], ['company']]);
+  });
+
+  it('many customers changed alike get each their own values (one statement for them all)', async () => {
+    const m = await newMerchant(t);
+    const cs = await Promise.all(Array.from({ length: 6 }, (_, i) => createStaxCustomer(t, m, { notes: `n${i}` })));
+    const res = await staxBulk(m, {
+      items: cs.map((c, i) => ({ id: c.id, firstname: `First ${i}`, notes: i % 2 ? null : `kept ${i}` })),
+    }).expect(200);
+    expect((res.body as Answer).succeeded).toBe(6);
+    for (const [i, c] of cs.entries()) {
+      const got = await http(t).get(`/customer/${c.id}`).set(m.bearer).expect(200);
+      expect(got.body).toMatchObject({ firstname: `First ${i}`, notes: i % 2 ? null : `kept ${i}` });
+      expect(got.body.id).toBe(c.id);
+    }
+  });
+
+  it('an item may take the email an earlier item of the batch gave up', async () => {
+    const m = await newMerchant(t);
+    const c = await createStaxCustomer(t, m);
+    const res = await staxBulk(m, {
+      items: [
+        { id: c.id, email: email('moved') },
+        { firstname: 'Heir', email: c.email },
+      ],
+    }).expect(200);
+    expect((res.body as Answer).results.map((r) => r.status)).toEqual([200, 200]);
+    const list = await http(t).get(`/customer?email=${encodeURIComponent(c.email)}`).set(m.bearer).expect(200);
+    expect(list.body.data.map((x: { firstname: string }) => x.firstname)).toEqual(['Heir']);
   });
 
   it('two items taking one email: the first wins, the second is 409; a stored customer’s email too', async () => {

@@ -25,6 +25,9 @@ interface CliResult {
 /** The demo seed picks among fewer cities than this (src/migration-tools/demo-seed.ts). */
 const CITY_COUNT_UPPER_BOUND = 20;
 
+// Each test runs the CLI several times as its own process: seconds each on a loaded machine.
+jest.setTimeout(120_000);
+
 describe('migration CLI: customers:import, customers:export, demo:seed', () => {
   let t: TestApp;
   let dir: string;

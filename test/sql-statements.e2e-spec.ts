@@ -61,8 +61,22 @@ describe('SQL statements', () => {
     const customers = t.app.get(CustomersRepository);
     const { tx, statements } = recorder();
     await customers.findForUpdate(tx, merchant, id);
-    customers.update(tx, merchant, id, { firstname: 'A', email_key: null, version: 2, updated_at: now });
-    customers.insert(tx, { id, merchant_id: merchant } as Customer);
+    const values = { firstname: 'A', email_key: null, version: 2, updated_at: now };
+    customers.update(tx, merchant, [{ id, values }]);
+    customers.insert(tx, [{ id, merchant_id: merchant } as Customer]);
+    expect(statements).toMatchSnapshot();
+  });
+
+  it('customers: a batch writes its rows in a few statements', async () => {
+    const customers = t.app.get(CustomersRepository);
+    const { tx, statements } = recorder();
+    const other = randomUUID();
+    customers.update(tx, merchant, [
+      { id, values: { firstname: 'A', version: 2, updated_at: now } },
+      { id: other, values: { firstname: 'B', version: 3, updated_at: now } },
+      { id: randomUUID(), values: { lastname: 'C', version: 2, updated_at: now } },
+    ]);
+    customers.insert(tx, [{ id, merchant_id: merchant } as Customer, { id: other, merchant_id: merchant } as Customer]);
     expect(statements).toMatchSnapshot();
   });
 

@@ -5,6 +5,9 @@ import type { SqlTransaction } from '../database/sql-transaction';
 import { AuditEntry } from './audit-entry.entity';
 
 /** Every column but the generated `seq`. */
+/** Rows per INSERT: well under SQLite's limit of 32,766 parameters. */
+const INSERT_CHUNK = 500;
+
 const INSERTED: (keyof AuditEntry)[] = [
   'id',
   'merchant_id',
@@ -41,11 +44,12 @@ export class AuditRepository {
     return this.built;
   }
 
-  /** Queues one INSERT of the entries in the transaction of the change they record. */
+  /** Queues the INSERT of the entries (one per INSERT_CHUNK) in the transaction of the changes they record. */
   insert(tx: SqlTransaction, entries: NewAuditEntry[]): void {
-    if (entries.length === 0) return;
-    const insert = this.sql.rows.insert(INSERTED, entries);
-    tx.defer(insert.sql, insert.params);
+    for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+      const insert = this.sql.rows.insert(INSERTED, entries.slice(i, i + INSERT_CHUNK));
+      tx.defer(insert.sql, insert.params);
+    }
   }
 
   /** One customer's entries, newest first, and how many there are. */

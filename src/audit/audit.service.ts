@@ -10,6 +10,13 @@ export interface AuditRecord {
   changes: FieldChanges;
 }
 
+/** The entries of one change of one customer, dated as the change. */
+export interface ChangeRecords {
+  customerId: string;
+  records: AuditRecord[];
+  at: Date;
+}
+
 /**
  * The audit log. Entries are written only through a caller's transaction, with the change they
  * record, and say who made it: the API key, the request id and the idempotency key.
@@ -18,26 +25,23 @@ export interface AuditRecord {
 export class AuditService {
   constructor(private readonly entries: AuditRepository) {}
 
-  record(
-    tx: SqlTransaction,
-    ctx: RequestContext,
-    customerId: string,
-    records: AuditRecord[],
-    at: Date,
-  ): void {
+  /** Queues the entries of one or more changes, in the order given, in the caller's transaction. */
+  record(tx: SqlTransaction, ctx: RequestContext, changes: ChangeRecords[]): void {
     this.entries.insert(
       tx,
-      records.map((e) => ({
-        id: randomUUID(),
-        merchant_id: ctx.principal.merchantId,
-        customer_id: customerId,
-        action: e.action,
-        changes: e.changes,
-        actor: ctx.principal.clientKey,
-        request_id: ctx.requestId,
-        idempotency_key: ctx.idempotencyKey,
-        created_at: at,
-      })),
+      changes.flatMap(({ customerId, records, at }) =>
+        records.map((e) => ({
+          id: randomUUID(),
+          merchant_id: ctx.principal.merchantId,
+          customer_id: customerId,
+          action: e.action,
+          changes: e.changes,
+          actor: ctx.principal.clientKey,
+          request_id: ctx.requestId,
+          idempotency_key: ctx.idempotencyKey,
+          created_at: at,
+        })),
+      ),
     );
   }
 

@@ -18,6 +18,9 @@ export type PrefixColumn =
   | 'address_zip'
   | 'reference';
 
+/** Customers per INSERT or batched UPDATE: under SQLite's 32,766 parameters with every column set. */
+const WRITE_CHUNK = 200;
+
 /** Columns a keyword may match the start of a word in (phone by its digits). */
 export const KEYWORD_COLUMNS = [
   'id',
@@ -157,17 +160,49 @@ export class CustomersRepository {
     return (await this.db.query(`SELECT 1 FROM ${rows.table} WHERE ${where}`, [merchantId, id])).length > 0;
   }
 
-  /** Queues the INSERT of a new customer (every column) in the transaction. */
-  insert(tx: SqlTransaction, customer: Customer): void {
-    const insert = this.sql.rows.insert(this.sql.rows.properties, [customer]);
-    tx.defer(insert.sql, insert.params);
+  /** Queues the INSERT of new customers (every column; WRITE_CHUNK rows a statement) in the transaction. */
+  insert(tx: SqlTransaction, customers: Customer[]): void {
+    const { rows } = this.sql;
+    for (let i = 0; i < customers.length; i += WRITE_CHUNK) {
+      const insert = rows.insert(rows.properties, customers.slice(i, i + WRITE_CHUNK));
+      tx.defer(insert.sql, insert.params);
+    }
   }
 
-  /** Queues the UPDATE of the given columns of one customer in the transaction. */
-  update(tx: SqlTransaction, merchantId: string, id: string, values: Partial<Customer>): void {
+  /**
+   * Queues the UPDATE of the given columns of customers of one merchant, in the transaction (each
+   * customer at most once). One customer: a plain UPDATE. Several that change the same columns
+   * (a bulk request's usual shape): one UPDATE for up to WRITE_CHUNK of them, each column set
+   * with `CASE id WHEN … THEN … END`, the rows found by primary key.
+   */
+  update(tx: SqlTransaction, merchantId: string, updates: { id: string; values: Partial<Customer> }[]): void {
     const { rows, where } = this.sql;
-    const set = rows.assignments(values);
-    tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, id]);
+    const groups = new Map<string, typeof updates>();
+    for (const u of updates) {
+      const key = Object.keys(u.values).join(',');
+      groups.set(key, [...(groups.get(key) ?? []), u]);
+    }
+    const id = rows.column('id');
+    for (const group of groups.values()) {
+      for (let i = 0; i < group.length; i += WRITE_CHUNK) {
+        const chunk = group.slice(i, i + WRITE_CHUNK);
+        if (chunk.length === 1) {
+          const set = rows.assignments(chunk[0].values);
+          tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, chunk[0].id]);
+          continue;
+        }
+        const properties = Object.keys(chunk[0].values) as (keyof Customer)[];
+        const cases = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+        const set = properties.map((p) => `${rows.column(p)} = CASE ${id} ${cases} END`).join(', ');
+        const params = properties.flatMap((p) =>
+          chunk.flatMap((u) => [u.id, rows.values({ [p]: u.values[p] })[0]]),
+        );
+        tx.defer(
+          `UPDATE ${rows.table} SET ${set} WHERE ${rows.column('merchant_id')} = ? AND ${id} IN (${chunk.map(() => '?').join(', ')})`,
+          [...params, merchantId, ...chunk.map((u) => u.id)],
+        );
+      }
+    }
   }
 
   /**

@@ -43,13 +43,14 @@ export interface LifecycleOptions {
 
 /**
  * What one write decided, its rules already checked: the customer as it will be, the audit entries
- * that record the change (none when nothing changes) and the statements that make it (`queue`).
- * Deciding sends no write, so a refused item of a batch leaves nothing behind.
+ * that record the change (none when nothing changes) and the row to write: a new one, or the
+ * columns that change (none for a no-op). Deciding sends no write, so a refused item of a batch
+ * leaves nothing behind.
  */
 interface Planned {
   customer: Customer;
   audit: AuditRecord[];
-  queue?: (tx: SqlTransaction) => void;
+  write?: 'insert' | { update: Partial<Customer> };
 }
 
 /** Decides one write inside its transaction: reads (and locks) what it needs, applies the rules. */
@@ -251,7 +252,7 @@ export class CustomersService {
         audit: [
           { action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } },
         ],
-        queue: (t) => this.customers.update(t, ctx.principal.merchantId, id, values),
+        write: { update: values },
       };
     });
   }
@@ -274,7 +275,7 @@ export class CustomersService {
       return {
         customer: { ...current, ...values },
         audit: [{ action: 'customer.restored', changes: restored }],
-        queue: (t) => this.customers.update(t, ctx.principal.merchantId, id, values),
+        write: { update: values },
       };
     });
   }
@@ -312,7 +313,7 @@ export class CustomersService {
     return {
       customer,
       audit: [{ action: 'customer.created', changes: diff(CUSTOMER_DEFAULTS, fields) }],
-      queue: (tx) => this.customers.insert(tx, customer),
+      write: 'insert',
     };
   }
 
@@ -344,7 +345,7 @@ export class CustomersService {
     return {
       customer: { ...current, ...values },
       audit,
-      queue: (tx) => this.customers.update(tx, ctx.principal.merchantId, current.id, values),
+      write: { update: values },
     };
   }
 
@@ -363,8 +364,8 @@ export class CustomersService {
     const { savepoint, rollbackToSavepoint, releaseSavepoint } = this.db.dialect;
     const stored = await this.lockTargets(tx, ctx.principal.merchantId, items);
     const results: BulkResult[] = [];
-    // The fast way runs the CustomerChanges steps once, for the whole batch, after its items.
-    const changes: CustomerChange[] = [];
+    // The fast way queues the whole batch's writes at the end, in a few statements.
+    const fast: Planned[] = [];
     for (const [index, item] of items.entries()) {
       if (item.invalid) {
         results.push(errorResult(index, item.invalid));
@@ -385,10 +386,7 @@ export class CustomersService {
         if (careful) {
           await this.commitStep(tx, ctx, planned);
           await tx.query(releaseSavepoint('bulk_item'));
-        } else {
-          const change = this.queueChange(tx, ctx, planned);
-          if (change) changes.push(change);
-        }
+        } else fast.push(planned);
       } catch (err) {
         if (!careful) throw err;
         tx.defer(rollbackToSavepoint('bulk_item'));
@@ -407,7 +405,7 @@ export class CustomersService {
         changed: planned.audit.length > 0,
       });
     }
-    await this.changes.run(tx, changes);
+    if (!careful) await this.changes.run(tx, this.queueBatch(tx, ctx, fast));
     return results;
   }
 
@@ -463,11 +461,41 @@ export class CustomersService {
 
   /** The change and its audit entries, queued without the CustomerChanges steps; null for a no-op. */
   private queueChange(tx: SqlTransaction, ctx: RequestContext, planned: Planned): CustomerChange | null {
-    const { customer, audit, queue } = planned;
-    if (audit.length === 0) return null;
-    queue?.(tx);
-    this.audit.record(tx, ctx, customer.id, audit, customer.updated_at);
+    const { customer, audit, write } = planned;
+    if (audit.length === 0 || !write) return null;
+    if (write === 'insert') this.customers.insert(tx, [customer]);
+    else this.customers.update(tx, ctx.principal.merchantId, [{ id: customer.id, values: write.update }]);
+    this.audit.record(tx, ctx, [{ customerId: customer.id, records: audit, at: customer.updated_at }]);
     return { ctx, customer, audit };
+  }
+
+  /**
+   * A batch's changes, queued as a handful of statements rather than two per item: the updates
+   * (one per customer, with every column its items changed, grouped by those columns), the new
+   * customers (in their latest state, when later items of the batch changed them too), and every
+   * audit entry in item order; without the CustomerChanges steps. The same rows as item by item.
+   */
+  private queueBatch(tx: SqlTransaction, ctx: RequestContext, planned: Planned[]): CustomerChange[] {
+    const inserts = new Map<string, Customer>();
+    const updates = new Map<string, Partial<Customer>>();
+    const changes: CustomerChange[] = [];
+    for (const { customer, audit, write } of planned) {
+      if (audit.length === 0 || !write) continue;
+      const { id } = customer;
+      if (write === 'insert' || inserts.has(id)) inserts.set(id, customer);
+      else updates.set(id, { ...updates.get(id), ...write.update });
+      changes.push({ ctx, customer, audit });
+    }
+    // Updates first: an item that frees an email lets a later one take it.
+    const merchantId = ctx.principal.merchantId;
+    this.customers.update(tx, merchantId, [...updates].map(([id, values]) => ({ id, values })));
+    this.customers.insert(tx, [...inserts.values()]);
+    this.audit.record(
+      tx,
+      ctx,
+      changes.map((c) => ({ customerId: c.customer.id, records: c.audit, at: c.customer.updated_at })),
+    );
+    return changes;
   }
 
   /** BLACKLISTED → ACTIVE needs the customers:reactivate scope. */
