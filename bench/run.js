@@ -51,6 +51,8 @@ const TARGETS = {
   scaleSlowdown: 1.25,
   listP50AtLargestMs: 50,
   peakRssMb: 200,
+  // Items per second through bulk_v0 (100-item batches) over patch_v0's requests per second.
+  bulkItemsVsPatch: 10,
 };
 
 function options() {
@@ -362,6 +364,13 @@ function summary(runs, opts) {
       // The same ratios round by round (each round runs the baseline right before the service).
       s.putThroughputVsBaselinePerRound = put.perRound.map((r, i) => round(r.rps / bput.perRound[i]?.rps));
     }
+    const bulk = find(runs, kind, base, 'bulk_v0');
+    const patch = find(runs, kind, base, 'patch_v0');
+    if (bulk && patch) {
+      const items = SCENARIOS.find((x) => x.name === 'bulk_v0').itemsPerRequest;
+      s.bulkItemsVsPatch = round((bulk.rps * items) / patch.rps);
+      s.bulkItemsVsPatchPerRound = bulk.perRound.map((r, i) => round((r.rps * items) / patch.perRound[i]?.rps));
+    }
     if (top !== base) {
       for (const name of ['put', 'get', 'list_filter', 'list_page', 'baseline_put', 'baseline_get']) {
         const a = find(runs, kind, base, name);
@@ -406,6 +415,13 @@ function verdicts(sum, opts) {
         `PUT p99 ≤ ${t.putP99VsBaseline}× raw baseline p99`,
         `${s.putP99VsBaseline}×`,
         s.putP99VsBaseline <= t.putP99VsBaseline,
+      );
+    }
+    if (s.bulkItemsVsPatch !== undefined) {
+      row(
+        `bulk items/s ≥ ${t.bulkItemsVsPatch}× single PATCH req/s`,
+        `${s.bulkItemsVsPatch}× (rounds: ${s.bulkItemsVsPatchPerRound.join(', ')})`,
+        s.bulkItemsVsPatch >= t.bulkItemsVsPatch,
       );
     }
     for (const name of ['put', 'get']) {

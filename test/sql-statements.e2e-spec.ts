@@ -76,7 +76,10 @@ describe('SQL statements', () => {
       { id: other, values: { firstname: 'B', version: 3, updated_at: now } },
       { id: randomUUID(), values: { lastname: 'C', version: 2, updated_at: now } },
     ]);
-    customers.insert(tx, [{ id, merchant_id: merchant } as Customer, { id: other, merchant_id: merchant } as Customer]);
+    customers.insert(tx, [
+      { id, merchant_id: merchant } as Customer,
+      { id: other, merchant_id: merchant } as Customer,
+    ]);
     expect(statements).toMatchSnapshot();
   });
 

@@ -141,9 +141,12 @@ export class CustomersRepository {
     values: string[],
   ): Promise<Customer[]> {
     const { rows } = this.sql;
+    const { dialect } = this.db;
     const live = by === 'reference' ? ` AND ${rows.column('deleted_at')} IS NULL` : '';
+    // By id: the primary key finds them, not the merchant's index (email and reference lead with merchant_id).
+    const merchant = by === 'id' ? dialect.unindexed(rows.column('merchant_id')) : rows.column('merchant_id');
     const found = await tx.query(
-      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${rows.column('merchant_id')} = ? AND ${rows.column(by)} IN (${values.map(() => '?').join(', ')})${live}${this.db.dialect.forUpdate}`,
+      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${merchant} = ? AND ${rows.column(by)} IN (${values.map(() => '?').join(', ')})${live}${dialect.forUpdate}`,
       [merchantId, ...values],
     );
     return found.map((r) => rows.hydrate(r));
@@ -188,7 +191,11 @@ export class CustomersRepository {
         const chunk = group.slice(i, i + WRITE_CHUNK);
         if (chunk.length === 1) {
           const set = rows.assignments(chunk[0].values);
-          tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [...set.params, merchantId, chunk[0].id]);
+          tx.defer(`UPDATE ${rows.table} SET ${set.sql} WHERE ${where}`, [
+            ...set.params,
+            merchantId,
+            chunk[0].id,
+          ]);
           continue;
         }
         const properties = Object.keys(chunk[0].values) as (keyof Customer)[];
@@ -198,7 +205,7 @@ export class CustomersRepository {
           chunk.flatMap((u) => [u.id, rows.values({ [p]: u.values[p] })[0]]),
         );
         tx.defer(
-          `UPDATE ${rows.table} SET ${set} WHERE ${rows.column('merchant_id')} = ? AND ${id} IN (${chunk.map(() => '?').join(', ')})`,
+          `UPDATE ${rows.table} SET ${set} WHERE ${this.db.dialect.unindexed(rows.column('merchant_id'))} = ? AND ${id} IN (${chunk.map(() => '?').join(', ')})`,
           [...params, merchantId, ...chunk.map((u) => u.id)],
         );
       }

@@ -488,7 +488,11 @@ export class CustomersService {
     }
     // Updates first: an item that frees an email lets a later one take it.
     const merchantId = ctx.principal.merchantId;
-    this.customers.update(tx, merchantId, [...updates].map(([id, values]) => ({ id, values })));
+    this.customers.update(
+      tx,
+      merchantId,
+      [...updates].map(([id, values]) => ({ id, values })),
+    );
     this.customers.insert(tx, [...inserts.values()]);
     this.audit.record(
       tx,

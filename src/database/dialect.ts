@@ -35,6 +35,12 @@ export interface Dialect {
   binary(expr: string): string;
   /** String concatenation of SQL expressions (NULL if any is NULL, on both). */
   concat(...exprs: string[]): string;
+  /**
+   * A column whose index the planner must not use for this condition. SQLite keeps no statistics
+   * and, for `merchant_id = ? AND id IN (…)`, walks the merchant's index over every one of its
+   * customers instead of looking the ids up by primary key; `+column` stops that. MySQL plans by cost.
+   */
+  unindexed(column: string): string;
   /** The connection pool's state; SQLite has one embedded connection. */
   poolStats(dataSource: DataSource): PoolStats;
   /**
@@ -66,6 +72,7 @@ export const MYSQL: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
   concat: (...exprs) => `CONCAT(${exprs.join(', ')})`,
+  unindexed: (column) => column,
   poolStats(dataSource) {
     const pool = (dataSource.driver as unknown as { pool?: Mysql2PoolState }).pool;
     const total = pool?._allConnections?.length ?? 0;
@@ -80,6 +87,7 @@ export const SQLITE: Dialect = {
   skipLocked: '',
   binary: (expr) => expr,
   concat: (...exprs) => `(${exprs.join(' || ')})`,
+  unindexed: (column) => `+${column}`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
   ...SAVEPOINTS,
 };

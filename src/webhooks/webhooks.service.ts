@@ -113,7 +113,11 @@ export class WebhooksService implements OnModuleInit {
             attempt_count: 0,
             attempts: [],
             // Due now, or when a paused (failing) endpoint is next tried; never while disabled.
-            next_attempt_at: e.disabled_at ? null : e.paused_until && e.paused_until > at ? e.paused_until : at,
+            next_attempt_at: e.disabled_at
+              ? null
+              : e.paused_until && e.paused_until > at
+                ? e.paused_until
+                : at,
             created_at: at,
             queued_at: at,
           });
