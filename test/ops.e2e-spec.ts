@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createStaxCustomer, http, newKey, newMerchant, startApp, TestApp } from './support/app';
 
 describe('operations: health, metrics, rate limits, security headers, CORS', () => {
@@ -71,6 +72,21 @@ describe('operations: health, metrics, rate limits, security headers, CORS', () 
     expect(ok.headers['x-ratelimit-remaining']).toBe('4');
     // Health checks are never limited.
     for (let i = 0; i < 7; i++) await http(t).get('/health/live').expect(200);
+  });
+
+  it('one budget per API key across every route, whatever each request answers', async () => {
+    const m = await newMerchant(t);
+    const c = await createStaxCustomer(t, m);
+    const statuses = [
+      (await http(t).get(`/customer/${c.id}`).set(m.bearer)).status,
+      (await http(t).put(`/customer/${c.id}`).set(m.bearer).send({ notes: 'a' })).status,
+      (await http(t).get('/customer').set(m.bearer)).status,
+      (await http(t).get(`/customer/${randomUUID()}`).set(m.bearer)).status,
+      (await http(t).get(`/customer/${c.id}/audit-log`).set(m.bearer)).status,
+      (await http(t).get(`/customer/${c.id}`).set(m.bearer)).status,
+    ];
+    // createStaxCustomer spent one request of the five.
+    expect(statuses).toEqual([200, 200, 200, 404, 429, 429]);
   });
 
   it('sets security headers (helmet) and no x-powered-by', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import { PUBLIC_ROUTE } from '../auth/auth.decorators';
@@ -18,6 +19,14 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]))
       return true;
     return super.shouldSkip(context);
+  }
+
+  /**
+   * One budget per key for the whole API. The throttler's own key adds the controller and the
+   * handler, which would give every route its own RATE_LIMIT_PER_MINUTE.
+   */
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    return createHash('sha256').update(`${name}-${tracker}`).digest('hex');
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
