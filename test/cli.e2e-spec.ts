@@ -13,7 +13,8 @@ import { dataSourceOptions } from '../src/database/data-source-options';
 import { http, startApp, TestApp } from './support/app';
 
 const ROOT = resolve(__dirname, '..');
-const CLI_TIMEOUT_MS = 20_000;
+/** One CLI run: seconds on a quiet machine, many more through ts-node on a loaded one. */
+const CLI_TIMEOUT_MS = 60_000;
 
 interface IssuedKey {
   merchant_id: string;
@@ -66,6 +67,9 @@ async function ok<T = IssuedKey>(databaseUrl: string, ...args: string[]): Promis
   if (r.code !== 0) throw new Error(`cli ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return onlyJson<T>(r);
 }
+
+// Each test runs the CLI several times as its own process.
+jest.setTimeout(180_000);
 
 describe('provisioning CLI', () => {
   let sqliteFile: string | undefined;
