@@ -227,6 +227,11 @@ describe('SQL statements', () => {
         await endpoints.findOne(merchant, id);
         await endpoints.page(merchant, 'v0', 0, 10);
         await endpoints.update(merchant, id, { deleted_at: now, updated_at: now });
+        await endpoints.updateLive(merchant, id, {
+          url: 'https://example.com/',
+          events: ',*,',
+          updated_at: now,
+        });
         await endpoints.markFailing(merchant, id, now, now);
         await endpoints.markSucceeded(merchant, id);
         await endpoints.disableIfFailingSince(merchant, id, now, now, 'r');

@@ -195,7 +195,12 @@ export class WebhookDeliveriesRepository {
    */
   async resume(merchantId: string, endpointId: string, now: Date): Promise<number> {
     const [at] = this.sql.rows.values({ queued_at: now });
-    const res = await this.db.query<{ affectedRows: number }>(this.sql.resume, [at, at, merchantId, endpointId]);
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.resume, [
+      at,
+      at,
+      merchantId,
+      endpointId,
+    ]);
     return res.affectedRows;
   }
 

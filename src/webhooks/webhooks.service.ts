@@ -38,6 +38,15 @@ export interface EndpointWithSecret {
   secret: string;
 }
 
+/** What an update changes: the URL, the subscription list, or both (at least one is given). */
+export interface EndpointChange {
+  url?: string;
+  /** The surface's event names, or ALL_EVENTS alone. */
+  events?: string[];
+  /** The request field that holds the URL, for messages (`target_url` on Stax, `url` on v0). */
+  urlField: string;
+}
+
 export interface NewEndpoint {
   url: string;
   /** The surface's event names, or ALL_EVENTS alone. */
@@ -113,7 +122,11 @@ export class WebhooksService implements OnModuleInit {
             attempt_count: 0,
             attempts: [],
             // Due now, or when a paused (failing) endpoint is next tried; never while disabled.
-            next_attempt_at: e.disabled_at ? null : e.paused_until && e.paused_until > at ? e.paused_until : at,
+            next_attempt_at: e.disabled_at
+              ? null
+              : e.paused_until && e.paused_until > at
+                ? e.paused_until
+                : at,
             created_at: at,
             queued_at: at,
           });
@@ -124,16 +137,25 @@ export class WebhooksService implements OnModuleInit {
     if (rows.some((r) => r.status === 'pending')) this.onQueued?.();
   }
 
+  /** The URL, checked as at creation (rules, then where it resolves now); a 400 names the field. */
+  private async checkedUrl(raw: string, urlField: string): Promise<string> {
+    const { url, problem } = urlProblem(raw, this.rules);
+    if (!url) throw new BadRequestException([`${urlField} ${problem}`]);
+    const refused = await checkTarget(url, this.rules);
+    if (refused) throw new BadRequestException([`${urlField} is refused: ${refused}`]);
+    return raw;
+  }
+
+  private static subscription(events: readonly string[]): string {
+    return storedEvents(events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(events)]);
+  }
+
   async create(
     ctx: RequestContext,
     surface: WebhookSurface,
     input: NewEndpoint,
   ): Promise<EndpointWithSecret> {
-    const { url, problem } = urlProblem(input.url, this.rules);
-    if (!url) throw new BadRequestException([`${input.urlField} ${problem}`]);
-    const refused = await checkTarget(url, this.rules);
-    if (refused) throw new BadRequestException([`${input.urlField} is refused: ${refused}`]);
-    const events = input.events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(input.events)];
+    await this.checkedUrl(input.url, input.urlField);
     const box = this.box;
 
     const now = new Date();
@@ -144,7 +166,7 @@ export class WebhooksService implements OnModuleInit {
       merchant_id: ctx.principal.merchantId,
       surface,
       url: input.url,
-      events: storedEvents(events),
+      events: WebhooksService.subscription(input.events),
       secret: box.seal(secret, id),
       previous_secret: null,
       previous_secret_until: null,
@@ -175,6 +197,27 @@ export class WebhooksService implements OnModuleInit {
 
   list(ctx: RequestContext, surface: WebhookSurface, skip: number, take: number) {
     return this.endpoints.page(ctx.principal.merchantId, surface, skip, take);
+  }
+
+  /**
+   * Changes the URL, the subscription list or both, checked as at creation. Deliveries already
+   * queued keep their events and go to the new URL (the worker reads the endpoint at each attempt);
+   * changes committed from now on are queued for the new subscription list.
+   */
+  async update(
+    ctx: RequestContext,
+    surface: WebhookSurface,
+    id: string,
+    change: EndpointChange,
+  ): Promise<WebhookEndpoint> {
+    const endpoint = await this.get(ctx, surface, id);
+    const values: Partial<WebhookEndpoint> = { updated_at: new Date() };
+    if (change.url !== undefined) values.url = await this.checkedUrl(change.url, change.urlField);
+    if (change.events !== undefined) values.events = WebhooksService.subscription(change.events);
+    // Deleted meanwhile: as if it had been deleted first.
+    if (!(await this.endpoints.updateLive(endpoint.merchant_id, id, values)))
+      throw new NotFoundException(WEBHOOK_NOT_FOUND);
+    return { ...endpoint, ...values };
   }
 
   /** Soft delete: the endpoint stops receiving, and its pending deliveries are failed. */
