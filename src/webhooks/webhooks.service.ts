@@ -64,8 +64,8 @@ export interface NewEndpoint {
 export class WebhooksService implements OnModuleInit {
   private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
-  /** Set by this process's worker: a change queued deliveries that are due (they exist once it commits). */
-  onQueued?: () => void;
+  /** Set by this process's worker: a change committed deliveries, due now, for these endpoints. */
+  onQueued?: (endpointIds: ReadonlySet<string>) => void;
 
   constructor(
     private readonly db: DatabaseService,
@@ -106,11 +106,14 @@ export class WebhooksService implements OnModuleInit {
     if (subscribers.length === 0) return;
     const surfaces = new Set(subscribers.map((e) => e.surface));
     const rows: NewDelivery[] = [];
+    const due = new Set<string>();
     for (const change of changes) {
       const at = change.customer.updated_at;
       for (const event of eventsOfChange(change, surfaces, randomUUID)) {
         for (const e of subscribers) {
           if (e.surface !== event.surface || !subscribes(e, event.type)) continue;
+          const paused = e.paused_until && e.paused_until > at;
+          if (!e.disabled_at && !paused) due.add(e.id);
           rows.push({
             event_id: event.id,
             merchant_id: merchantId,
@@ -134,7 +137,12 @@ export class WebhooksService implements OnModuleInit {
       }
     }
     this.deliveries.queue(tx, rows);
-    if (rows.some((r) => r.status === 'pending')) this.onQueued?.();
+    // Due once committed: the worker claims them then, not after a guessed delay. Deliveries to a
+    // paused (failing) endpoint wait for its next try, and a disabled one's are held: no nudge.
+    if (due.size > 0)
+      tx.afterCommit(() => {
+        this.onQueued?.(due);
+      });
   }
 
   /** The URL, checked as at creation (rules, then where it resolves now); a 400 names the field. */
@@ -262,7 +270,7 @@ export class WebhooksService implements OnModuleInit {
     };
     // Enabled first: a change committing meanwhile queues its delivery as pending, after the held ones (seq).
     await this.endpoints.update(endpoint.merchant_id, id, values);
-    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.();
+    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.(new Set([id]));
     return { ...endpoint, ...values };
   }
 
