@@ -19,6 +19,8 @@
  *   --no-build            reuse the bench's last build (bench/results/.build) as it is
  *   --check-targets       exit 1 when a target is missed (it always does on an error or non-2xx)
  *   --buffer-pool 1G      set MariaDB's innodb_buffer_pool_size for the run, restored afterwards
+ *   --no-webhooks         skip the webhook rounds (bench/lib/webhooks.js; `--scenarios webhooks` runs
+ *                         them alone)
  */
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
@@ -30,6 +32,7 @@ const { SCENARIOS, drive } = require('./lib/scenarios');
 const { createMerchant, seedMysql, seedSqlite } = require('./lib/seed');
 const { SERVICE_NODE_FLAGS, startBaseline, startService } = require('./lib/proc');
 const { summarize } = require('./lib/profile-summary');
+const webhooks = require('./lib/webhooks');
 const {
   BUILD_DIR,
   ROOT,
@@ -75,6 +78,7 @@ function options() {
       'no-build': { type: 'boolean', default: false },
       'check-targets': { type: 'boolean', default: false },
       'buffer-pool': { type: 'string' },
+      'no-webhooks': { type: 'boolean', default: false },
     },
   });
   const scales = (values.scale ?? (values.quick ? '2000,20000' : '10000,1000000'))
@@ -92,7 +96,8 @@ function options() {
   if (kinds.length === 0) throw new Error('nothing to run: --no-mysql needs --sqlite');
   const only = values.scenarios ? new Set(values.scenarios.split(',')) : undefined;
   for (const name of only ?? []) {
-    if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}`);
+    if (name !== 'webhooks' && !SCENARIOS.some((s) => s.name === name))
+      throw new Error(`unknown scenario ${name}`);
   }
   let bufferPoolBytes;
   if (values['buffer-pool'] !== undefined) {
@@ -116,6 +121,7 @@ function options() {
     nodeFlags: values['node-flags'].split(/\s+/).filter(Boolean),
     build: !values['no-build'],
     checkTargets: values['check-targets'],
+    webhooks: !values['no-webhooks'],
   };
 }
 
@@ -384,6 +390,22 @@ function summary(runs, opts) {
         }
       }
     }
+    const none = find(runs, kind, base, 'put_no_webhook');
+    const dead = find(runs, kind, base, 'put_dead_webhook');
+    if (none && dead) {
+      s.deadWebhookThroughput = round(dead.rps / none.rps);
+      s.deadWebhookThroughputPerRound = dead.perRound.map((r, i) => round(r.rps / none.perRound[i]?.rps));
+      s.deadWebhookOtherLoad = dead.perRound.map((r, i) => `${none.perRound[i]?.foreignCpuPct}/${r.foreignCpuPct}%`);
+    }
+    const lags = runs.find((r) => r.kind === kind && r.scale === base)?.webhookLag;
+    if (lags?.length) {
+      s.webhookLag = {
+        p50: round(median(lags.map((l) => l.p50))),
+        p99: round(median(lags.map((l) => l.p99))),
+        events: lags.map((l) => `${l.events}/${l.expected}`),
+        otherLoad: lags.map((l) => `${l.foreignCpuPct}%`),
+      };
+    }
     const list = find(runs, kind, top, 'list_filter');
     if (list) {
       s.listP50AtLargestMs = list.requests > 0 ? list.p50 : null;
@@ -442,6 +464,22 @@ function verdicts(sum, opts) {
         `${s.listP50AtLargestMs === null ? 'no response within 30 s' : `${s.listP50AtLargestMs} ms`}` +
           ` (one request alone: ${s.listAloneAtLargestMs ?? '–'} ms)`,
         s.listP50AtLargestMs !== null && s.listP50AtLargestMs <= t.listP50AtLargestMs,
+      );
+    }
+    if (s.deadWebhookThroughput !== undefined) {
+      row(
+        `PUT throughput with a dead webhook endpoint ≥ ${webhooks.TARGET_DEAD_RATIO}× without`,
+        `${s.deadWebhookThroughput}× (rounds: ${s.deadWebhookThroughputPerRound.join(', ')}; ` +
+          `other load without/with: ${s.deadWebhookOtherLoad.join(', ')})`,
+        s.deadWebhookThroughput >= webhooks.TARGET_DEAD_RATIO,
+      );
+    }
+    if (s.webhookLag) {
+      row(
+        `webhook delivery lag p50 / p99 at ${webhooks.LAG_RATE} PUT/s (reported)`,
+        `${s.webhookLag.p50} / ${s.webhookLag.p99} ms (events received: ${s.webhookLag.events.join(', ')}; ` +
+          `other load ${s.webhookLag.otherLoad.join(', ')})`,
+        undefined,
       );
     }
     row('no errors, no non-2xx', String(s.failures), s.failures === 0);
@@ -518,6 +556,8 @@ async function benchScale(kind, scale, opts, dirs, meta) {
   const wanted = SCENARIOS.filter(
     (s) => (isBase || s.atScale === 'all') && (!opts.only || opts.only.has(s.name)),
   );
+  const withWebhooks = isBase && opts.webhooks && (!opts.only || opts.only.has('webhooks'));
+  const hookScenarios = webhooks.webhookScenarios(SCENARIOS.find((s) => s.name === 'put'));
   const label = `${kind}-${scale}`;
   const local = /@(127\.0\.0\.1|localhost)[:/]/.test(opts.mysqlServer);
   const dbPid = kind === 'mariadb' && local ? await mysqlServerPid(opts.mysqlServer) : undefined;
@@ -546,18 +586,20 @@ async function benchScale(kind, scale, opts, dirs, meta) {
       });
       await procs.baseline.waitReady(readyPath, auth);
     }
-    if (wanted.some((s) => s.target === 'service')) {
+    if (withWebhooks || wanted.some((s) => s.target === 'service')) {
       procs.service = await startService({
         databaseUrl: db.databaseUrl,
         logDir: dirs.logs,
         label,
         diagnose: opts.diagnose,
-        extraEnv: opts.extraEnv,
+        extraEnv: { ...webhooks.WEBHOOK_ENV, ...opts.extraEnv },
         nodeFlags: opts.nodeFlags,
       });
       await procs.service.waitReady(readyPath, auth);
     }
-    const rounds = new Map(wanted.map((s) => [s.name, []]));
+    const rounds = new Map([...wanted, ...(withWebhooks ? hookScenarios : [])].map((s) => [s.name, []]));
+    const hookKey = withWebhooks ? await webhooks.webhookKey(db.databaseUrl, db.merchant.merchant_id) : null;
+    if (withWebhooks) run.webhookLag = [];
     for (let n = 1; n <= opts.repeat; n++) {
       log(`${label}: round ${n} of ${opts.repeat}`);
       for (const s of wanted) {
@@ -572,8 +614,25 @@ async function benchScale(kind, scale, opts, dirs, meta) {
         rounds.get(s.name).push(await runOnce(procs[s.target], s, db, opts, where));
         await sleep(300);
       }
+      if (withWebhooks) {
+        const where = { dbPid, label, auth, settlePath: readyPath, diagnose: false };
+        const r = await webhooks.webhookRound({
+          port: procs.service.port,
+          db,
+          key: hookKey,
+          scenarios: hookScenarios,
+          runScenario: (s) => runOnce(procs.service, s, db, opts, where),
+          duration: opts.duration,
+          where: { servicePid: procs.service.child.pid, dbPid },
+          log,
+        });
+        rounds.get('put_no_webhook').push(r.none);
+        rounds.get('put_dead_webhook').push(r.dead);
+        run.webhookLag.push(r.lag);
+        await sleep(300);
+      }
     }
-    run.results = wanted.map((s) => combine(s, rounds.get(s.name)));
+    run.results = [...wanted, ...(withWebhooks ? hookScenarios : [])].map((s) => combine(s, rounds.get(s.name)));
   } finally {
     for (const p of Object.values(procs)) await p.stop();
     if (procs.service) run.servicePeakRssMb = round(procs.service.peakRss / 1048576, 1);

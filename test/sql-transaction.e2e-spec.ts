@@ -79,6 +79,35 @@ describe('DatabaseService.transaction (customer writes)', () => {
     expect(await ids()).toEqual(before);
   });
 
+  it('runs afterCommit callbacks once committed, with the rows visible to others, and never after a rollback', async () => {
+    const id = `f-${randomUUID()}`;
+    let seen: Promise<string[]> | undefined;
+    let ran = 0;
+    await db.transaction(async (tx) => {
+      tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [id, 'x']);
+      tx.afterCommit(() => {
+        ran++;
+        // Another connection's read, started from the callback: the commit is already done.
+        seen = db
+          .query<{ id: string }[]>(`SELECT id FROM ${table} WHERE id = ?`, [id])
+          .then((rows) => rows.map((r) => r.id));
+        throw new Error('a failing callback is not the transaction’s failure');
+      });
+      expect(ran).toBe(0);
+    });
+    expect(ran).toBe(1);
+    expect(await seen).toEqual([id]);
+
+    let rolledBack = 0;
+    await expect(
+      db.transaction(async (tx) => {
+        tx.afterCommit(() => rolledBack++);
+        tx.defer(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [id, 'dup']);
+      }),
+    ).rejects.toBeDefined();
+    expect(rolledBack).toBe(0);
+  });
+
   it('returns every pooled connection clean after failures: later autocommit writes stay committed', async () => {
     // Fail many transactions (more than the pool has connections), then write outside any
     // transaction on every connection: if a failed one had been left open, these writes would

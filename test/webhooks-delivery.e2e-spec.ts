@@ -401,4 +401,32 @@ describe('webhook delivery', () => {
       await s.close().catch(() => undefined);
     }
   });
+
+  it('a change is sent as soon as it commits, not at the next poll', async () => {
+    // Runs after the test above stopped the suite's worker: this app's is the only one, and it
+    // polls once a minute, so only the nudge after the change's commit can send within the wait.
+    const s = await startApp({ ...FAST_WEBHOOKS, WEBHOOK_POLL_MS: '60000' });
+    try {
+      rx.answer = () => 200;
+      const m = await newMerchant(s, WEBHOOK_SCOPES);
+      const path = randomUUID();
+      await v0Webhook(s, m, `${rx.url}/${path}`, ['customer.created', 'customer.updated']);
+      const c = await createStaxCustomer(s, m);
+      await rx.waitFor((r) => r.some(at(path)), 5_000);
+      // And every change after it, each nudging the worker after its own commit.
+      for (let i = 0; i < 5; i++)
+        await http(s)
+          .put(`/customer/${c.id}`)
+          .set(m.bearer)
+          .send({ company: `C${i}` })
+          .expect(200);
+      const got = await rx.waitFor((r) => firstOfEach(r.filter(at(path))).length >= 6, 5_000);
+      expect(firstOfEach(got.filter(at(path))).map((r) => r.json.type)).toEqual([
+        'customer.created',
+        ...Array(5).fill('customer.updated'),
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
 });

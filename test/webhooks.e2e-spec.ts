@@ -239,6 +239,152 @@ describe('webhooks', () => {
       await http(t).get(`/api/v0/webhooks/${v.id}`).set(m.keyPair).expect(404);
     });
 
+    it('v0: PATCH changes the URL and the events; the next changes follow them, signed with the same secret', async () => {
+      const m = await merchant();
+      const [before, after] = [randomUUID(), randomUUID()];
+      const hook = await v0Webhook(t, m, `${rx.url}/${before}`, ['customer.created']);
+      const first = await createStaxCustomer(t, m);
+      await rx.waitFor((r) => r.some(forEndpoint(before)));
+
+      const res = await http(t)
+        .patch(`/api/v0/webhooks/${hook.id}`)
+        .set(m.keyPair)
+        .send({ url: `${rx.url}/${after}`, events: ['customer.updated', 'customer.updated'] })
+        .expect(200);
+      expect(res.body).toEqual({
+        id: hook.id,
+        url: `${rx.url}/${after}`,
+        events: ['customer.updated'],
+        enabled: true,
+        disabled_reason: null,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        deletedAt: null,
+      });
+      expect(res.body.updatedAt > res.body.createdAt).toBe(true);
+      expect((await http(t).get(`/api/v0/webhooks/${hook.id}`).set(m.keyPair).expect(200)).body).toEqual(
+        res.body,
+      );
+
+      // Not subscribed any more: a creation; subscribed now: an update. Both after the PATCH.
+      await createStaxCustomer(t, m);
+      await http(t).put(`/customer/${first.id}`).set(m.bearer).send({ company: 'Moved' }).expect(200);
+      const got = await rx.waitFor((r) => r.some(forEndpoint(after)));
+      const moved = firstOfEach(got.filter(forEndpoint(after)));
+      expect(moved.map((r) => r.json.type)).toEqual(['customer.updated']);
+      expect(verify(hook.secret, moved[0])).toMatchObject({ type: 'customer.updated' });
+      expect(firstOfEach(rx.received.filter(forEndpoint(before)))).toHaveLength(1);
+
+      // One field at a time; the other stays.
+      const onlyEvents = await http(t)
+        .patch(`/api/v0/webhooks/${hook.id}`)
+        .set(m.keyPair)
+        .send({ events: ['*', 'customer.created'] })
+        .expect(200);
+      expect(onlyEvents.body).toMatchObject({ url: `${rx.url}/${after}`, events: ['*'] });
+      const onlyUrl = await http(t)
+        .patch(`/api/v0/webhooks/${hook.id}`)
+        .set(m.keyPair)
+        .send({ url: `${rx.url}/${before}` })
+        .expect(200);
+      expect(onlyUrl.body).toMatchObject({ url: `${rx.url}/${before}`, events: ['*'] });
+      expect(onlyUrl.body).not.toHaveProperty('secret');
+
+      // A deleted webhook, or one of the other surface, is not found.
+      const stax = await staxWebhook(t, m, `${rx.url}/s`, 'create_customer');
+      await http(t)
+        .patch(`/api/v0/webhooks/${stax.id}`)
+        .set(m.keyPair)
+        .send({ url: `${rx.url}/x` })
+        .expect(404);
+      await http(t).delete(`/api/v0/webhooks/${hook.id}`).set(m.keyPair).expect(200);
+      await http(t)
+        .patch(`/api/v0/webhooks/${hook.id}`)
+        .set(m.keyPair)
+        .send({ url: `${rx.url}/x` })
+        .expect(404);
+    });
+
+    it('Stax: PUT /webhook/{id} takes target_url and event as create does (query or body)', async () => {
+      const m = await merchant();
+      const [a, b] = [randomUUID(), randomUUID()];
+      const hook = await staxWebhook(t, m, `${rx.url}/${a}`, 'create_customer');
+      const res = await http(t)
+        .put(`/webhook/${hook.id}`)
+        .query({ target_url: `${rx.url}/${b}`, event: 'update_customer' })
+        .set(m.bearer)
+        .expect(200);
+      expect(res.body).toEqual({
+        id: hook.id,
+        merchant_id: m.merchantId,
+        url: `${rx.url}/${b}`,
+        event: 'update_customer',
+        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+        updated_at: expect.any(String),
+        deleted_at: null,
+        disabled_at: null,
+        disabled_reason: null,
+      });
+      const c = await createStaxCustomer(t, m);
+      await http(t).put(`/customer/${c.id}`).set(m.bearer).send({ company: 'Moved' }).expect(200);
+      const got = await rx.waitFor((r) => r.some(forEndpoint(b)));
+      const toB = firstOfEach(got.filter(forEndpoint(b)));
+      expect(toB.map((r) => r.headers['stax-event-name'])).toEqual(['update_customer']);
+      expect(verify(hook.secret, toB[0])).toMatchObject({ id: c.id, company: 'Moved' });
+      expect(rx.received.filter(forEndpoint(a))).toHaveLength(0);
+
+      // A JSON body, one field: the other stays.
+      const body = await http(t)
+        .put(`/webhook/${hook.id}`)
+        .set(m.bearer)
+        .send({ event: 'create_customer' })
+        .expect(200);
+      expect(body.body).toMatchObject({ url: `${rx.url}/${b}`, event: 'create_customer' });
+      expect((await http(t).get(`/webhook/${hook.id}`).set(m.bearer).expect(200)).body).toEqual(body.body);
+    });
+
+    it('an update with bad input is 400 with a clear message and changes nothing', async () => {
+      const m = await merchant();
+      const v = await v0Webhook(t, m, `${rx.url}/v`, ['customer.created']);
+      const s = await staxWebhook(t, m, `${rx.url}/s`, 'create_customer');
+      const v0Cases: [Record<string, unknown>, string][] = [
+        [{}, 'Give url or events, or both, to change'],
+        [{ url: 'not a url' }, 'url must be an absolute http or https URL'],
+        [{ url: 'ftp://example.com/x' }, 'url must be an http or https URL'],
+        [{ url: null }, 'url must be a string'],
+        [{ url: `${rx.url}/y`, events: ['customer.exploded'] }, 'each of events must be one of'],
+        [{ events: [] }, 'events must contain at least 1 elements'],
+        [{ events: null }, 'events must be an array'],
+        [{ url: `${rx.url}/y`, secret: 'mine' }, 'property secret should not exist'],
+        [{ url: `${rx.url}/y`, enabled: false }, 'property enabled should not exist'],
+      ];
+      for (const [body, message] of v0Cases) {
+        const res = await http(t).patch(`/api/v0/webhooks/${v.id}`).set(m.keyPair).send(body);
+        expect({ body, status: res.status }).toEqual({ body, status: 400 });
+        expect(JSON.stringify(res.body.message)).toContain(message);
+      }
+      const staxCases: [Record<string, unknown>, Record<string, unknown>, string][] = [
+        [{}, {}, 'Give target_url or event, or both, to change'],
+        [{ event: 'delete_customer' }, {}, 'event must be one of: create_customer, update_customer'],
+        [{ target_url: 'http://' }, {}, 'target_url must be an absolute http or https URL'],
+        [{ target_url: '' }, {}, 'target_url must be an absolute http or https URL'],
+        [{}, { target_url: `${rx.url}/y`, extra: 1 }, 'property extra should not exist'],
+        [{ event: 'update_customer' }, { target_url: `${rx.url}/y` }, 'not both'],
+        [{ event: 'update_customer', foo: '1' }, {}, 'property foo should not exist'],
+      ];
+      for (const [query, body, message] of staxCases) {
+        const res = await http(t).put(`/webhook/${s.id}`).query(query).set(m.bearer).send(body);
+        expect({ query, body, status: res.status }).toEqual({ query, body, status: 400 });
+        expect(JSON.stringify(res.body.message)).toContain(message);
+      }
+      const v0Now = await http(t).get(`/api/v0/webhooks/${v.id}`).set(m.keyPair).expect(200);
+      expect(v0Now.body).toMatchObject({ url: `${rx.url}/v`, events: ['customer.created'] });
+      expect(v0Now.body.updatedAt).toBe(v0Now.body.createdAt);
+      const staxNow = await http(t).get(`/webhook/${s.id}`).set(m.bearer).expect(200);
+      expect(staxNow.body).toMatchObject({ url: `${rx.url}/s`, event: 'create_customer' });
+      expect(staxNow.body.updated_at).toBe(staxNow.body.created_at);
+    });
+
     it('bad input is 400 with a clear message and stores nothing', async () => {
       const m = await merchant();
       const cases: [string, Record<string, unknown>, string][] = [
@@ -352,6 +498,27 @@ describe('webhooks', () => {
       const hook = await staxWebhook(t, writer, `${rx.url}/x`, 'create_customer');
       await http(t).get(`/webhook/${hook.id}/deliveries`).set(writer.bearer).expect(403);
       await http(t).get(`/webhook/${hook.id}/deliveries`).set(reader.bearer).expect(200);
+      await http(t)
+        .put(`/webhook/${hook.id}`)
+        .query({ event: 'update_customer' })
+        .set(reader.bearer)
+        .expect(403);
+      await http(t)
+        .put(`/webhook/${hook.id}`)
+        .query({ event: 'update_customer' })
+        .set(writer.bearer)
+        .expect(200);
+      const v0 = await v0Webhook(t, writer, `${rx.url}/x`);
+      await http(t)
+        .patch(`/api/v0/webhooks/${v0.id}`)
+        .set(reader.keyPair)
+        .send({ events: ['customer.created'] })
+        .expect(403);
+      await http(t)
+        .patch(`/api/v0/webhooks/${v0.id}`)
+        .set(writer.keyPair)
+        .send({ events: ['customer.created'] })
+        .expect(200);
       await http(t).delete(`/webhook/${hook.id}`).set(reader.bearer).expect(403);
       await http(t).delete(`/webhook/${hook.id}`).set(writer.bearer).expect(200);
     });
@@ -371,6 +538,23 @@ describe('webhooks', () => {
       ] as const) {
         await http(t)[method](path).set(b.keyPair).expect(404);
       }
+      await http(t)
+        .patch(`/api/v0/webhooks/${hook.id}`)
+        .set(b.keyPair)
+        .send({ url: `${rx.url}/stolen` })
+        .expect(404);
+      const staxHook = await staxWebhook(t, a, `${rx.url}/${pathA}-stax`, 'update_customer');
+      await http(t)
+        .put(`/webhook/${staxHook.id}`)
+        .query({ target_url: `${rx.url}/stolen` })
+        .set(b.bearer)
+        .expect(404);
+      expect((await http(t).get(`/webhook/${staxHook.id}`).set(a.bearer).expect(200)).body.url).toBe(
+        `${rx.url}/${pathA}-stax`,
+      );
+      expect((await http(t).get(`/api/v0/webhooks/${hook.id}`).set(a.keyPair).expect(200)).body.url).toBe(
+        `${rx.url}/${pathA}`,
+      );
       expect((await http(t).get('/api/v0/webhooks').set(b.keyPair).expect(200)).body.total).toBe(0);
       // B's changes do not reach A's endpoint; A's do.
       await createStaxCustomer(t, b);
@@ -407,6 +591,28 @@ describe('webhooks', () => {
         [m.merchantId],
       );
       expect(JSON.stringify([rows, endpoints])).not.toContain(first.body.secret.slice(6));
+
+      const patchKey = randomUUID();
+      const patch = (url: string) =>
+        http(t)
+          .patch(`/api/v0/webhooks/${first.body.id}`)
+          .set(m.keyPair)
+          .set('idempotency-key', patchKey)
+          .send({ url });
+      const p1 = await patch(`${rx.url}/p`).expect(200);
+      // Changed by someone else meanwhile: the replay still answers what the first request did.
+      await http(t)
+        .patch(`/api/v0/webhooks/${first.body.id}`)
+        .set(m.keyPair)
+        .send({ url: `${rx.url}/q` })
+        .expect(200);
+      const p2 = await patch(`${rx.url}/p`).expect(200);
+      expect(p2.headers['idempotent-replayed']).toBe('true');
+      expect(p2.body).toEqual(p1.body);
+      expect((await http(t).get(`/api/v0/webhooks/${first.body.id}`).set(m.keyPair)).body.url).toBe(
+        `${rx.url}/q`,
+      );
+      await patch(`${rx.url}/other`).expect(422);
 
       const delKey = randomUUID();
       const del = () =>
@@ -458,6 +664,26 @@ describe('webhooks', () => {
       expect(stax.body.message[0]).toMatch(/^target_url is refused/);
       expect((await http(strict).get('/api/v0/webhooks').set(m.keyPair).expect(200)).body.total).toBe(0);
       expect((await http(strict).get('/webhook').set(m.bearer).expect(200)).body.total).toBe(0);
+
+      // Changing a webhook to such a URL is refused too, and changes nothing.
+      // Public (example.com's address); nothing is sent to it: this merchant makes no customer change.
+      const publicUrl = 'http://93.184.215.14/hook';
+      const v = await v0Webhook(strict, m, publicUrl);
+      const patched = await http(strict)
+        .patch(`/api/v0/webhooks/${v.id}`)
+        .set(m.keyPair)
+        .send({ url })
+        .expect(400);
+      expect(patched.body.message[0]).toMatch(new RegExp(`^url is refused: .*${range}`));
+      const s = await staxWebhook(strict, m, publicUrl, 'create_customer');
+      const put = await http(strict)
+        .put(`/webhook/${s.id}`)
+        .query({ target_url: url })
+        .set(m.bearer)
+        .expect(400);
+      expect(put.body.message[0]).toMatch(/^target_url is refused/);
+      expect((await http(strict).get(`/api/v0/webhooks/${v.id}`).set(m.keyPair)).body.url).toBe(publicUrl);
+      expect((await http(strict).get(`/webhook/${s.id}`).set(m.bearer)).body.url).toBe(publicUrl);
     });
   });
 });

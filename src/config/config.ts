@@ -184,7 +184,7 @@ function readWebhookConfig(env: NodeJS.ProcessEnv, production: boolean): Webhook
     retryWindowMs: readInt(env, 'WEBHOOK_RETRY_WINDOW_MS', 86_400_000, 100, 30 * 86_400_000),
     disableAfterMs: readInt(env, 'WEBHOOK_DISABLE_AFTER_MS', 3 * 86_400_000, 100, 30 * 86_400_000),
     timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
-    concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 16, 1, 256),
+    concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 32, 1, 256),
     allowPrivateTargets: readBool(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
     allowHttp: readBool(env, 'WEBHOOK_ALLOW_HTTP', !production),
   };

@@ -29,6 +29,7 @@ import {
   WEBHOOK_DISABLED,
   WEBHOOK_NOT_FOUND,
   STAX_FIELDS_MISSING,
+  V0_UPDATE_EMPTY,
 } from '../webhooks/webhook-messages';
 
 /** Names of the security schemes that src/openapi.ts declares. */
@@ -186,6 +187,7 @@ export const ERROR_EXAMPLES = {
     'each of events must be one of: customer.created, customer.updated, customer.deleted, customer.restored, customer.status_changed, *',
   ]),
   staxWebhookFields: example(400, 'No target_url or event', [STAX_FIELDS_MISSING]),
+  emptyWebhookUpdate: example(400, 'Nothing to change', [V0_UPDATE_EMPTY]),
   tooManyWebhooks: example(400, 'A 21st webhook', [TOO_MANY_ENDPOINTS]),
   webhookDisabled: example(400, 'Redelivering to a disabled webhook', [WEBHOOK_DISABLED]),
   // 401

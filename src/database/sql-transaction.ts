@@ -17,6 +17,27 @@ export interface SqlTransaction {
   query<R = Record<string, unknown>[]>(sql: string, params?: unknown[]): Promise<R>;
   /** Queues a statement (an INSERT, UPDATE or DELETE) to be sent with the next query or the commit. */
   defer(sql: string, params?: unknown[]): void;
+  /** Runs fn once the transaction has committed (never if it rolls back); an error in fn is ignored. */
+  afterCommit(fn: () => void): void;
+}
+
+/** The afterCommit callbacks of one transaction, run once it has committed. */
+class AfterCommit {
+  private readonly fns: (() => void)[] = [];
+
+  afterCommit(fn: () => void): void {
+    this.fns.push(fn);
+  }
+
+  committed(): void {
+    for (const fn of this.fns) {
+      try {
+        fn();
+      } catch {
+        // Committed already: a callback's failure is not the transaction's.
+      }
+    }
+  }
 }
 
 /** What an INSERT, UPDATE or DELETE answers, as far as callers read it. */
@@ -50,10 +71,12 @@ export function runMysql<R>(target: Mysql2Queryable, sql: string, params: unknow
   );
 }
 
-class MysqlTransaction implements SqlTransaction {
+class MysqlTransaction extends AfterCommit implements SqlTransaction {
   private pending: Statement[] = [{ sql: 'START TRANSACTION', params: [] }];
 
-  constructor(private readonly conn: Mysql2Connection) {}
+  constructor(private readonly conn: Mysql2Connection) {
+    super();
+  }
 
   defer(sql: string, params: unknown[] = []): void {
     this.pending.push({ sql, params });
@@ -94,6 +117,7 @@ export async function mysqlTransaction<T>(
     const out = await fn(tx);
     await tx.commit();
     conn.release();
+    tx.committed();
     return out;
   } catch (err) {
     // A failed batch stopped at its failing statement, before any COMMIT. If even the rollback
@@ -156,10 +180,12 @@ export class SqliteStatements {
  * SQLite runs in the process: nothing to save by batching, so deferred statements just run in
  * order, straight on the connection (the caller holds the serialized queue).
  */
-class SqliteTransaction implements SqlTransaction {
+class SqliteTransaction extends AfterCommit implements SqlTransaction {
   private pending: Statement[] = [];
 
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(private readonly statements: SqliteStatements) {
+    super();
+  }
 
   defer(sql: string, params: unknown[] = []): void {
     this.pending.push({ sql, params });
@@ -192,6 +218,7 @@ export async function sqliteTransaction<T>(
     const out = await fn(tx);
     tx.flush();
     statements.connection.exec('COMMIT');
+    tx.committed();
     return out;
   } catch (err) {
     if (statements.connection.inTransaction) statements.connection.exec('ROLLBACK');

@@ -7,6 +7,7 @@ import {
   HttpCode,
   Param,
   Post,
+  Put,
   Query,
   Req,
 } from '@nestjs/common';
@@ -37,12 +38,23 @@ import { StaxPageQuery } from '../customers/dto/stax-page-query.dto';
 import { StaxWebhookBody, StaxWebhookQuery } from './dto/webhook.dto';
 import { DeliveryView, StaxDeliveryPage, StaxWebhookPage, StaxWebhookView } from './dto/webhook.view';
 import { ParseDeliveryIdPipe, ParseWebhookIdPipe } from './webhook-id.pipe';
-import { STAX_FIELDS_MISSING, STAX_FIELDS_TWICE } from './webhook-messages';
+import { STAX_FIELDS_MISSING, STAX_FIELDS_TWICE, STAX_UPDATE_EMPTY } from './webhook-messages';
 import { toDeliveryView, toStaxWebhook, withoutSecret } from './webhook.views';
 import { ApiDeliveryId, ApiWebhookId, SIGNING } from './webhooks.api-docs';
 import { WebhooksService } from './webhooks.service';
 
-/** Stax-compatible webhooks: `POST/GET /webhook`, `DELETE /webhook/{id}`. Thin over WebhooksService. */
+/** The Stax fields of a create or an update: from the query or from a JSON body, not both. */
+function staxFields(query: StaxWebhookQuery, body: StaxWebhookBody | undefined): StaxWebhookQuery {
+  const fromBody = !!body && (body.target_url !== undefined || body.event !== undefined);
+  const fromQuery = query.target_url !== undefined || query.event !== undefined;
+  if (fromBody && fromQuery) throw new BadRequestException([STAX_FIELDS_TWICE]);
+  return fromBody ? body : query;
+}
+
+/**
+ * Stax-compatible webhooks: `POST/GET /webhook`, `PUT/DELETE /webhook/{id}`. Thin over
+ * WebhooksService.
+ */
 @ApiTags('Stax-compatible webhooks')
 @ApiKeyAuth()
 @Controller('webhook')
@@ -77,10 +89,7 @@ export class StaxWebhooksController {
     'tooManyWebhooks',
   )
   async create(@Ctx() ctx: RequestContext, @Query() query: StaxWebhookQuery, @Body() body: StaxWebhookBody) {
-    const fromBody = body && (body.target_url !== undefined || body.event !== undefined);
-    const fromQuery = query.target_url !== undefined || query.event !== undefined;
-    if (fromBody && fromQuery) throw new BadRequestException([STAX_FIELDS_TWICE]);
-    const fields = fromBody ? body : query;
+    const fields = staxFields(query, body);
     if (!fields.target_url || !fields.event) throw new BadRequestException([STAX_FIELDS_MISSING]);
     const { endpoint, secret } = await this.webhooks.create(ctx, 'stax', {
       url: fields.target_url,
@@ -116,6 +125,46 @@ export class StaxWebhooksController {
   @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound')
   async get(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toStaxWebhook(await this.webhooks.get(ctx, 'stax', id));
+  }
+
+  @Put(':id')
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'staxUpdateWebhook',
+    summary: 'Change a webhook’s target_url, its event, or both',
+    description:
+      'Takes `target_url` and `event` as create does (query parameters, or a JSON body; not both); what is ' +
+      'given changes, what is left out stays. The URL is checked as at creation, including where it resolves ' +
+      'now. Deliveries already queued keep their event and go to the new URL from their next attempt; changes ' +
+      'made from now on are sent for the new event. The secret stays. Needs `webhooks:write`.',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiBody({ required: false, schema: { $ref: getSchemaPath(StaxWebhookBody) } })
+  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook, updated (never its secret).' })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'invalidWebhookId',
+    'emptyWebhookUpdate',
+    'badWebhookUrl',
+    'refusedWebhookTarget',
+    'webhookNotFound',
+  )
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseWebhookIdPipe) id: string,
+    @Query() query: StaxWebhookQuery,
+    @Body() body: StaxWebhookBody,
+  ) {
+    const { target_url: url, event } = staxFields(query, body);
+    if (url == null && event == null) throw new BadRequestException([STAX_UPDATE_EMPTY]);
+    const endpoint = await this.webhooks.update(ctx, 'stax', id, {
+      url: url ?? undefined,
+      events: event == null ? undefined : [event],
+      urlField: 'target_url',
+    });
+    return toStaxWebhook(endpoint);
   }
 
   @Delete(':id')

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/auth.decorators';
 import { Ctx } from '../common/app-request';
@@ -15,10 +26,11 @@ import {
   LIST_HEADERS,
 } from '../customers/customers.api-docs';
 import { V0PageQuery } from '../customers/dto/v0-list-query.dto';
-import { V0WebhookBody } from './dto/webhook.dto';
+import { V0WebhookBody, V0WebhookUpdateBody } from './dto/webhook.dto';
 import { DeliveryView, V0DeliveryList, V0WebhookList, V0WebhookView } from './dto/webhook.view';
 import { ALL_EVENTS } from './webhook-events';
 import { ParseDeliveryIdPipe, ParseWebhookIdPipe } from './webhook-id.pipe';
+import { V0_UPDATE_EMPTY } from './webhook-messages';
 import { toDeliveryView, toV0Webhook, withoutSecret } from './webhook.views';
 import { ApiDeliveryId, ApiWebhookId, SIGNING } from './webhooks.api-docs';
 import { WebhooksService } from './webhooks.service';
@@ -94,6 +106,49 @@ export class V0WebhooksController {
   @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound')
   async get(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toV0Webhook(await this.webhooks.get(ctx, 'v0', id));
+  }
+
+  @Patch(':id')
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    operationId: 'v0UpdateWebhook',
+    summary: 'Change a webhook’s URL, its events, or both',
+    description:
+      'What is given changes; what is left out stays. `events` replaces the subscription list. The URL is ' +
+      'checked as at creation, including where it resolves now. Deliveries already queued keep their events ' +
+      'and go to the new URL from their next attempt; changes made from now on are sent for the new events. ' +
+      'The secret stays. Needs `webhooks:write`.',
+  })
+  @ApiWebhookId()
+  @ApiIdempotencyKey()
+  @ApiJsonBody(V0WebhookUpdateBody, {
+    url: { summary: 'A new URL', value: { url: 'https://crm.example.com/hooks/customers-v2' } },
+    events: { summary: 'Other events', value: { events: ['customer.created', 'customer.deleted'] } },
+  })
+  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook, updated (never its secret).' })
+  @ApiErrors(
+    ...AUTHENTICATED_ERRORS,
+    ...BODY_WRITE_ERRORS,
+    'invalidWebhookId',
+    'emptyWebhookUpdate',
+    'badWebhookUrl',
+    'refusedWebhookTarget',
+    'unknownWebhookEvent',
+    'webhookNotFound',
+  )
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseWebhookIdPipe) id: string,
+    @Body() body: V0WebhookUpdateBody,
+  ) {
+    if (body?.url === undefined && body?.events === undefined)
+      throw new BadRequestException([V0_UPDATE_EMPTY]);
+    const endpoint = await this.webhooks.update(ctx, 'v0', id, {
+      url: body.url,
+      events: body.events,
+      urlField: 'url',
+    });
+    return toV0Webhook(endpoint);
   }
 
   @Delete(':id')

@@ -28,6 +28,9 @@ const NEW_DELIVERY_PROPERTIES = [
 
 export type NewDelivery = Pick<WebhookDelivery, (typeof NEW_DELIVERY_PROPERTIES)[number]>;
 
+/** Claims checked against the order rule per statement: a fixed number of placeholders, padded. */
+const ORDER_CHECK_CHUNK = 16;
+
 /** Rows per INSERT: well under SQLite's limit of 32,766 parameters. */
 const QUEUE_CHUNK = 500;
 
@@ -86,7 +89,8 @@ export class WebhookDeliveriesRepository {
           ` AND ${d('endpoint_id')} NOT IN (${Array(SKIPPED_ENDPOINTS).fill('?').join(', ')})` +
           ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
         claim: `UPDATE ${rows.table} SET ${c('locked_until')} = ?, ${c('lock_owner')} = ? WHERE ${c('seq')} = ?`,
-        earlierPending: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('customer_id')} = ? AND ${c('status')} = 'pending' AND ${c('seq')} < ? LIMIT 1`,
+        // Of the given claims, those with an earlier delivery of the same customer to the same endpoint still pending.
+        earlierPending: `SELECT ${d('seq')} AS seq FROM ${rows.table} d WHERE ${d('seq')} IN (${Array(ORDER_CHECK_CHUNK).fill('?').join(', ')}) AND EXISTS (${earlier})`,
         complete: `UPDATE ${rows.table} SET ${c('status')} = ?, ${c('attempt_count')} = ?, ${c('attempts')} = ?, ${c('next_attempt_at')} = ?, ${c('completed_at')} = ?, ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
         postpone: `UPDATE ${rows.table} SET ${c('next_attempt_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND ${c('next_attempt_at')} < ? AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
         release: `UPDATE ${rows.table} SET ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
@@ -115,39 +119,54 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * Claims up to `limit` due deliveries for `owner` until `until`, passing over those of
-   * `skipEndpoints` (at most SKIPPED_ENDPOINTS): no other worker attempts them before then. Then checks each claim against the order rule with a fresh read, which sees
-   * every committed delivery (the claiming read may have missed an earlier one committed while
-   * it ran), and gives back the claims that must wait.
+   * Claims due deliveries for `owner` until `until`: at most `limit`, and at most `perEndpoint` of
+   * one endpoint counting the attempts `busy` says it has in flight already (an endpoint that is
+   * full is passed over; at most SKIPPED_ENDPOINTS of them). No other worker attempts them before
+   * then. Then checks the claims against the order rule with one fresh read, which sees every
+   * committed delivery (the claiming read may have missed an earlier one committed while it ran),
+   * and gives back the claims that must wait. `known` skips the cheap look for any due delivery
+   * first (a change just committed some).
    */
   async claimDue(
     now: Date,
     until: Date,
     owner: string,
     limit: number,
-    skipEndpoints: string[] = [],
+    busy: ReadonlyMap<string, number> = new Map(),
+    perEndpoint = limit,
+    known = false,
   ): Promise<WebhookDelivery[]> {
     const { rows } = this.sql;
     const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
     // Most polls find nothing: a plain read then, not a transaction that takes SQLite's write lock.
-    if ((await this.db.query(this.sql.anyDue, [nowValue])).length === 0) return [];
-    const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => skipEndpoints[i] ?? '');
+    if (!known && (await this.db.query(this.sql.anyDue, [nowValue])).length === 0) return [];
+    const full = [...busy].filter(([, n]) => n >= perEndpoint).map(([id]) => id);
+    const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => full[i] ?? '');
     const claimed = await this.db.transaction(async (tx) => {
       const found = (await tx.query(this.sql.due, [nowValue, nowValue, ...skipped, limit])).map((r) =>
         rows.hydrate(r),
       );
-      for (const d of found) tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
-      return found;
+      // Only what can start now is claimed: the rest stays free for another instance, or the next round.
+      const taken = new Map(busy);
+      const picked = found.filter((d) => {
+        const n = taken.get(d.endpoint_id) ?? 0;
+        if (n >= perEndpoint) return false;
+        taken.set(d.endpoint_id, n + 1);
+        return true;
+      });
+      for (const d of picked) tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
+      return picked;
     });
+    const waiting = new Set<string>();
+    for (let i = 0; i < claimed.length; i += ORDER_CHECK_CHUNK) {
+      const seqs = claimed.slice(i, i + ORDER_CHECK_CHUNK).map((d) => d.seq);
+      const padded = Array.from({ length: ORDER_CHECK_CHUNK }, (_, j) => seqs[j] ?? -1);
+      const found = await this.db.query<{ seq: unknown }[]>(this.sql.earlierPending, padded);
+      for (const r of found) waiting.add(String(r.seq));
+    }
     const ready: WebhookDelivery[] = [];
     for (const d of claimed) {
-      const earlier = await this.db.query(this.sql.earlierPending, [
-        d.merchant_id,
-        d.endpoint_id,
-        d.customer_id,
-        d.seq,
-      ]);
-      if (earlier.length > 0) await this.release(d.seq, owner);
+      if (waiting.has(String(d.seq))) await this.release(d.seq, owner);
       else ready.push({ ...d, locked_until: until, lock_owner: owner });
     }
     return ready;

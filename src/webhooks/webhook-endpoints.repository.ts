@@ -103,6 +103,15 @@ export class WebhookEndpointsRepository {
     return res.affectedRows > 0;
   }
 
+  /** Sets the given fields of one endpoint unless it is deleted; whether it was there and live. */
+  async updateLive(merchantId: string, id: string, values: Partial<WebhookEndpoint>): Promise<boolean> {
+    const set = this.sql.rows.assignments(values);
+    const c = (p: keyof WebhookEndpoint) => this.sql.rows.column(p);
+    const sql = `UPDATE ${this.sql.rows.table} SET ${set.sql} WHERE ${c('merchant_id')} = ? AND ${c('id')} = ? AND ${c('deleted_at')} IS NULL`;
+    const res = await this.db.query<{ affectedRows: number }>(sql, [...set.params, merchantId, id]);
+    return res.affectedRows > 0;
+  }
+
   /** A failed attempt: the endpoint is failing since now (unless it already was) and paused until `until`. */
   async markFailing(merchantId: string, id: string, now: Date, until: Date): Promise<void> {
     const v = this.sql.rows.values({ failing_since: now, paused_until: until });

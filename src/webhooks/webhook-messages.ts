@@ -8,6 +8,9 @@ export const TOO_MANY_ENDPOINTS = `A merchant can have at most ${MAX_ENDPOINTS_P
 export const WEBHOOK_DISABLED = 'This webhook is disabled; enable it before redelivering';
 export const STAX_FIELDS_MISSING =
   'target_url and event are required (as query parameters or in a JSON body)';
+export const STAX_UPDATE_EMPTY =
+  'Give target_url or event, or both, to change (as query parameters or in a JSON body)';
+export const V0_UPDATE_EMPTY = 'Give url or events, or both, to change';
 export const STAX_FIELDS_TWICE =
   'Give target_url and event either as query parameters or in the body, not both';
 export const WEBHOOKS_NOT_CONFIGURED =

@@ -20,8 +20,6 @@ const MAX_DELAY_MS = 60 * 60 * 1000;
 const MAX_RETRY_AFTER_MS = 6 * 60 * 60 * 1000;
 const KEPT_ATTEMPTS = 25;
 const USER_AGENT = 'merchant-customers-webhooks/1';
-/** After a change, how long before looking for its deliveries: time for its COMMIT, and at most one extra claim per interval. */
-const NUDGE_DELAY_MS = 25;
 
 /**
  * The delay before retry number `attempt` (1 for the first retry): base × 2^(attempt-1), at most
@@ -70,6 +68,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private timer?: NodeJS.Timeout;
   private ticking: Promise<void> | null = null;
   private again = false;
+  private againKnown = false;
   private nudged = false;
   private stopped = false;
 
@@ -91,7 +90,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     if (!this.config.workerEnabled) return;
-    this.webhooks.onQueued = () => this.nudge();
+    this.webhooks.onQueued = (endpointIds) => this.nudge(endpointIds);
     this.schedule(0);
   }
 
@@ -110,16 +109,22 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * A customer change queued deliveries in this process: look for them shortly (after its commit)
-   * instead of at the next poll. Other instances find them at their next poll.
+   * A customer change queued deliveries in this process and has committed: claim them now instead
+   * of at the next poll (the changes committing in the same turn of the event loop share one
+   * round). Not when every one of these endpoints already has all the attempts in flight here it
+   * may (a dead endpoint holds its share until its attempts time out): no round could start one,
+   * and on SQLite a claim takes the one write lock the customer writes need. Other instances find
+   * them at their next poll.
    */
-  nudge(): void {
+  nudge(endpointIds?: ReadonlySet<string>): void {
     if (this.stopped || !this.config.workerEnabled || this.nudged) return;
+    if (endpointIds && [...endpointIds].every((id) => (this.perEndpoint.get(id) ?? 0) >= this.perEndpointCap))
+      return;
     this.nudged = true;
-    setTimeout(() => {
+    setImmediate(() => {
       this.nudged = false;
-      void this.tick();
-    }, NUDGE_DELAY_MS).unref();
+      void this.tick(true);
+    });
   }
 
   /** How long a claim holds: connecting and answering may each take a timeout, plus slack. */
@@ -134,65 +139,96 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.timer.unref();
   }
 
-  /** One round: claim as many due deliveries as there are free slots, and start them. */
-  tick(): Promise<void> {
+  /**
+   * One round: claim as many due deliveries as there are free slots, and start them. `known`: a
+   * change has just committed due deliveries, so the round claims without looking first.
+   */
+  tick(known = false): Promise<void> {
     if (this.ticking) {
       this.again = true;
+      this.againKnown ||= known;
       return this.ticking;
     }
-    this.ticking = this.round().finally(() => {
+    this.ticking = this.round(known).finally(() => {
       this.ticking = null;
       if (this.again) {
+        const next = this.againKnown;
         this.again = false;
-        this.schedule(0);
+        this.againKnown = false;
+        clearTimeout(this.timer);
+        void this.tick(next);
       } else this.schedule(this.config.pollMs);
     });
     return this.ticking;
   }
 
-  private async round(): Promise<void> {
+  private async round(known: boolean): Promise<void> {
     try {
       const free = this.config.concurrency - this.inFlight.size;
       if (free <= 0 || this.stopped) return;
       const now = new Date();
       const owner = randomUUID();
-      const full = [...this.perEndpoint].filter(([, n]) => n >= this.perEndpointCap).map(([id]) => id);
       const claimed = await this.deliveries.claimDue(
         now,
         new Date(now.getTime() + this.leaseMs),
         owner,
         free,
-        full,
+        this.perEndpoint,
+        this.perEndpointCap,
+        known,
       );
+      // Each endpoint is read once per round, however many of its deliveries start.
+      const endpoints = new Map<string, Promise<WebhookEndpoint | null>>();
       for (const d of claimed) {
-        // Stopped while claiming, or one claim brought an endpoint past its share: give the claim
-        // back rather than leave it to its lease.
-        if (this.stopped || (this.perEndpoint.get(d.endpoint_id) ?? 0) >= this.perEndpointCap)
+        // Stopped while claiming: give the claim back rather than leave it to its lease.
+        if (this.stopped) {
           await this.deliveries.release(d.seq, owner);
-        else this.start(d, owner);
+          continue;
+        }
+        let endpoint = endpoints.get(d.endpoint_id);
+        if (!endpoint) {
+          endpoint = this.endpoints.findOne(d.merchant_id, d.endpoint_id);
+          endpoints.set(d.endpoint_id, endpoint);
+        }
+        this.start(d, owner, endpoint);
       }
     } catch (err) {
       this.logger.error(`claiming webhook deliveries failed: ${(err as Error).message}`);
     }
   }
 
-  private start(d: WebhookDelivery, owner: string): void {
+  private start(d: WebhookDelivery, owner: string, read: Promise<WebhookEndpoint | null>): void {
     this.perEndpoint.set(d.endpoint_id, (this.perEndpoint.get(d.endpoint_id) ?? 0) + 1);
-    const run = this.attempt(d, owner)
+    let sent = false;
+    // The endpoint's share counts requests to it: once this one is answered with a success, the
+    // next can be claimed while the outcome is being recorded (the order rule still holds the
+    // same customer's next version until it is).
+    const answered = () => {
+      if (sent) return;
+      sent = true;
+      const left = (this.perEndpoint.get(d.endpoint_id) ?? 1) - 1;
+      if (left > 0) this.perEndpoint.set(d.endpoint_id, left);
+      else this.perEndpoint.delete(d.endpoint_id);
+      if (!this.stopped) void this.tick();
+    };
+    const run = this.attempt(d, owner, read, answered)
       .catch((err: Error) => this.logger.error(`webhook attempt ${d.event_id} failed: ${err.message}`))
       .finally(() => {
         this.inFlight.delete(d.seq);
-        const left = (this.perEndpoint.get(d.endpoint_id) ?? 1) - 1;
-        if (left > 0) this.perEndpoint.set(d.endpoint_id, left);
-        else this.perEndpoint.delete(d.endpoint_id);
+        answered();
         // The customer's next version may be waiting for this one.
         if (!this.stopped) void this.tick();
       });
     this.inFlight.set(d.seq, run);
   }
 
-  private async attempt(d: WebhookDelivery, owner: string): Promise<void> {
-    const endpoint = await this.endpoints.findOne(d.merchant_id, d.endpoint_id);
+  private async attempt(
+    d: WebhookDelivery,
+    owner: string,
+    read: Promise<WebhookEndpoint | null>,
+    answered: () => void,
+  ): Promise<void> {
+    const endpoint = await read;
     const started = new Date();
     if (endpoint?.disabled_at && !endpoint.deleted_at) {
       // Disabled while this was queued or in flight: held, with the others, for when it is enabled.
@@ -244,6 +280,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       await this.deliveries.release(d.seq, owner).catch(() => undefined);
       return;
     }
+    // A failure first pauses the endpoint (finish), so the next claim does not try it again at once.
+    if (outcome.error === null) answered();
     await this.finish(d, owner, endpoint, started, outcome, false);
   }
 
@@ -292,8 +330,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         (kept ? '' : ' (claim lost: outcome not recorded)'),
     );
     if (!endpoint || giveUp) return;
-    if (ok) await this.endpoints.markSucceeded(d.merchant_id, d.endpoint_id);
-    else await this.noteFailure(endpoint, now, next ?? new Date(now.getTime() + this.config.retryBaseMs));
+    // A success clears the endpoint's failing state; read just before the attempt, it had none: nothing to write.
+    if (ok) {
+      if (endpoint.failing_since || endpoint.paused_until)
+        await this.endpoints.markSucceeded(d.merchant_id, d.endpoint_id);
+    } else await this.noteFailure(endpoint, now, next ?? new Date(now.getTime() + this.config.retryBaseMs));
   }
 
   /**

@@ -38,6 +38,15 @@ export interface EndpointWithSecret {
   secret: string;
 }
 
+/** What an update changes: the URL, the subscription list, or both (at least one is given). */
+export interface EndpointChange {
+  url?: string;
+  /** The surface's event names, or ALL_EVENTS alone. */
+  events?: string[];
+  /** The request field that holds the URL, for messages (`target_url` on Stax, `url` on v0). */
+  urlField: string;
+}
+
 export interface NewEndpoint {
   url: string;
   /** The surface's event names, or ALL_EVENTS alone. */
@@ -55,8 +64,8 @@ export interface NewEndpoint {
 export class WebhooksService implements OnModuleInit {
   private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
-  /** Set by this process's worker: a change queued deliveries that are due (they exist once it commits). */
-  onQueued?: () => void;
+  /** Set by this process's worker: a change committed deliveries, due now, for these endpoints. */
+  onQueued?: (endpointIds: ReadonlySet<string>) => void;
 
   constructor(
     private readonly db: DatabaseService,
@@ -97,11 +106,14 @@ export class WebhooksService implements OnModuleInit {
     if (subscribers.length === 0) return;
     const surfaces = new Set(subscribers.map((e) => e.surface));
     const rows: NewDelivery[] = [];
+    const due = new Set<string>();
     for (const change of changes) {
       const at = change.customer.updated_at;
       for (const event of eventsOfChange(change, surfaces, randomUUID)) {
         for (const e of subscribers) {
           if (e.surface !== event.surface || !subscribes(e, event.type)) continue;
+          const paused = e.paused_until && e.paused_until > at;
+          if (!e.disabled_at && !paused) due.add(e.id);
           rows.push({
             event_id: event.id,
             merchant_id: merchantId,
@@ -125,7 +137,25 @@ export class WebhooksService implements OnModuleInit {
       }
     }
     this.deliveries.queue(tx, rows);
-    if (rows.some((r) => r.status === 'pending')) this.onQueued?.();
+    // Due once committed: the worker claims them then, not after a guessed delay. Deliveries to a
+    // paused (failing) endpoint wait for its next try, and a disabled one's are held: no nudge.
+    if (due.size > 0)
+      tx.afterCommit(() => {
+        this.onQueued?.(due);
+      });
+  }
+
+  /** The URL, checked as at creation (rules, then where it resolves now); a 400 names the field. */
+  private async checkedUrl(raw: string, urlField: string): Promise<string> {
+    const { url, problem } = urlProblem(raw, this.rules);
+    if (!url) throw new BadRequestException([`${urlField} ${problem}`]);
+    const refused = await checkTarget(url, this.rules);
+    if (refused) throw new BadRequestException([`${urlField} is refused: ${refused}`]);
+    return raw;
+  }
+
+  private static subscription(events: readonly string[]): string {
+    return storedEvents(events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(events)]);
   }
 
   async create(
@@ -133,11 +163,7 @@ export class WebhooksService implements OnModuleInit {
     surface: WebhookSurface,
     input: NewEndpoint,
   ): Promise<EndpointWithSecret> {
-    const { url, problem } = urlProblem(input.url, this.rules);
-    if (!url) throw new BadRequestException([`${input.urlField} ${problem}`]);
-    const refused = await checkTarget(url, this.rules);
-    if (refused) throw new BadRequestException([`${input.urlField} is refused: ${refused}`]);
-    const events = input.events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(input.events)];
+    await this.checkedUrl(input.url, input.urlField);
     const box = this.box;
 
     const now = new Date();
@@ -148,7 +174,7 @@ export class WebhooksService implements OnModuleInit {
       merchant_id: ctx.principal.merchantId,
       surface,
       url: input.url,
-      events: storedEvents(events),
+      events: WebhooksService.subscription(input.events),
       secret: box.seal(secret, id),
       previous_secret: null,
       previous_secret_until: null,
@@ -179,6 +205,27 @@ export class WebhooksService implements OnModuleInit {
 
   list(ctx: RequestContext, surface: WebhookSurface, skip: number, take: number) {
     return this.endpoints.page(ctx.principal.merchantId, surface, skip, take);
+  }
+
+  /**
+   * Changes the URL, the subscription list or both, checked as at creation. Deliveries already
+   * queued keep their events and go to the new URL (the worker reads the endpoint at each attempt);
+   * changes committed from now on are queued for the new subscription list.
+   */
+  async update(
+    ctx: RequestContext,
+    surface: WebhookSurface,
+    id: string,
+    change: EndpointChange,
+  ): Promise<WebhookEndpoint> {
+    const endpoint = await this.get(ctx, surface, id);
+    const values: Partial<WebhookEndpoint> = { updated_at: new Date() };
+    if (change.url !== undefined) values.url = await this.checkedUrl(change.url, change.urlField);
+    if (change.events !== undefined) values.events = WebhooksService.subscription(change.events);
+    // Deleted meanwhile: as if it had been deleted first.
+    if (!(await this.endpoints.updateLive(endpoint.merchant_id, id, values)))
+      throw new NotFoundException(WEBHOOK_NOT_FOUND);
+    return { ...endpoint, ...values };
   }
 
   /** Soft delete: the endpoint stops receiving, and its pending deliveries are failed. */
@@ -223,7 +270,7 @@ export class WebhooksService implements OnModuleInit {
     };
     // Enabled first: a change committing meanwhile queues its delivery as pending, after the held ones (seq).
     await this.endpoints.update(endpoint.merchant_id, id, values);
-    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.();
+    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.(new Set([id]));
     return { ...endpoint, ...values };
   }
 

@@ -1,5 +1,14 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { ALL_EVENTS, STAX_EVENTS, V0_EVENTS } from '../webhook-events';
 import { MAX_URL_LENGTH } from '../webhook-targets';
 
@@ -48,6 +57,31 @@ export class V0WebhookBody {
     example: ['customer.created', 'customer.status_changed'],
   })
   @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(V0_EVENTS.length + 1)
+  @IsIn([...V0_EVENTS, ALL_EVENTS], { each: true, message: V0_EVENT_MESSAGE })
+  events?: string[];
+}
+
+/** PATCH /api/v0/webhooks/{id}: what is given changes, what is left out stays. */
+export class V0WebhookUpdateBody {
+  @ApiPropertyOptional({
+    description: `The new URL. ${URL_RULES}`,
+    example: 'https://crm.example.com/hooks/customers-v2',
+  })
+  @ValidateIf((o: V0WebhookUpdateBody) => o.url !== undefined)
+  @IsString()
+  @MaxLength(MAX_URL_LENGTH)
+  url?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: [...V0_EVENTS, ALL_EVENTS],
+    description: 'The new subscription list, replacing the old one; `["*"]` for every event.',
+    example: ['customer.created', 'customer.status_changed'],
+  })
+  @ValidateIf((o: V0WebhookUpdateBody) => o.events !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(V0_EVENTS.length + 1)
