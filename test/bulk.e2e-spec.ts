@@ -357,6 +357,7 @@ describe('bulk writes: query plans', () => {
         defer: (sql: string, params: unknown[] = []) => {
           seen.push({ sql, params });
         },
+        afterCommit: (fn) => tx.afterCommit(fn),
       };
       await customers.lockMany(recording, merchantId, 'id', ids);
       customers.update(
