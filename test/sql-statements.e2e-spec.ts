@@ -63,6 +63,7 @@ describe('SQL statements', () => {
     await customers.findForUpdate(tx, merchant, id);
     customers.update(tx, merchant, id, { firstname: 'A', email_key: null, version: 2, updated_at: now });
     customers.insert(tx, { id, merchant_id: merchant } as Customer);
+    customers.addToCounts(tx, merchant, { live: 1, deleted: 0 });
     expect(statements).toMatchSnapshot();
   });
 

@@ -242,6 +242,14 @@ function makeRow(i, id, merchantId, now) {
   };
 }
 
+/**
+ * The per-merchant counts the service keeps in each write's transaction (customer_counts), as the
+ * migration computes them: the seeded rows bypass the service, so their counts are set here.
+ */
+const COUNTS_FROM_ROWS = `INSERT INTO customer_counts (merchant_id, live, deleted)
+  SELECT merchant_id, SUM(CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END)
+    FROM customers GROUP BY merchant_id`;
+
 function sqlLiteral(v) {
   if (v === null) return 'NULL';
   if (typeof v === 'number') return String(v);
@@ -347,6 +355,7 @@ async function seedMysql(connectionUrl, merchantIds, perMerchant, { batch = 2000
       );
       await conns[0].query(`ALTER TABLE customers ${add.join(', ')}`);
     }
+    await conns[0].query(COUNTS_FROM_ROWS);
     // Fresh optimizer statistics, as InnoDB would have computed them on its own after a while.
     await conns[0].query('ANALYZE TABLE customers');
   } finally {
@@ -400,6 +409,7 @@ function seedSqlite(file, merchantIds, perMerchant, { batch = 500 } = {}) {
         (to - from === batch ? full : stmtFor(to - from)).run(params);
       }
     })();
+    db.exec(COUNTS_FROM_ROWS);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return live;
   } finally {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import type { SqlTransaction } from '../database/sql-transaction';
+import { CustomerCount } from './customer-count.entity';
 import { Customer } from './customer.entity';
 
 /** Columns a per-field filter may match the start of (phone by its digits). */
@@ -103,7 +104,12 @@ function digitsOf(text: string): string {
 /** All SQL about customers (table `customers`). Every statement is scoped by merchant_id first. */
 @Injectable()
 export class CustomersRepository {
-  private built?: { rows: EntityRows<Customer>; selectOne: string; where: string };
+  private built?: {
+    rows: EntityRows<Customer>;
+    selectOne: string;
+    where: string;
+    counts: { rows: EntityRows<CustomerCount>; add: string; read: string };
+  };
 
   constructor(private readonly db: DatabaseService) {}
 
@@ -115,7 +121,21 @@ export class CustomersRepository {
     if (!this.built) {
       const rows = new EntityRows(this.db.dataSource, Customer);
       const where = `${rows.column('merchant_id')} = ? AND ${rows.column('id')} = ?`;
-      this.built = { rows, where, selectOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where}` };
+      const c = new EntityRows(this.db.dataSource, CustomerCount);
+      const [live, deleted] = [c.column('live'), c.column('deleted')];
+      const counts = {
+        rows: c,
+        add:
+          c.insert(['merchant_id', 'live', 'deleted'], [{}]).sql +
+          this.db.dialect.addOnConflict(c.column('merchant_id'), [live, deleted]),
+        read: `SELECT ${live} AS live, ${deleted} AS deleted FROM ${c.table} WHERE ${c.column('merchant_id')} = ?`,
+      };
+      this.built = {
+        rows,
+        where,
+        selectOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where}`,
+        counts,
+      };
     }
     return this.built;
   }
@@ -171,6 +191,16 @@ export class CustomersRepository {
   }
 
   /**
+   * Queues a change of the merchant's customer counts (customer_counts): `live` and `deleted` are
+   * added to the stored ones. Sent last in the write's transaction, so the counter row is locked
+   * (MySQL) only for the COMMIT's round trip.
+   */
+  addToCounts(tx: SqlTransaction, merchantId: string, delta: { live: number; deleted: number }): void {
+    if (delta.live === 0 && delta.deleted === 0) return;
+    tx.defer(this.sql.counts.add, [merchantId, delta.live, delta.deleted]);
+  }
+
+  /**
    * One page of a merchant's customers in (created_at, id) order, after the given one: keyset
    * pagination, so an export of any size reads each page from the index. Deleted ones as `trashed`
    * says; `updatedSince` keeps those updated at or after it.
@@ -214,23 +244,33 @@ export class CustomersRepository {
     const where = this.searchWhere(merchantId, s);
     const page = this.pageOf(s);
     const filtered = where.filtered;
-    const count = filtered
-      ? `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${rows.table} WHERE ${where.sql} LIMIT ?) matches`
-      : `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${where.sql}`;
-    const [found, counted] = await Promise.all([
+    const [found, n] = await Promise.all([
       this.db.query(
         `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${[where.sql, ...page.where].join(' AND ')} ` +
           `ORDER BY ${page.order} LIMIT ? OFFSET ?`,
         [...where.params, ...page.params, s.take, page.skip],
       ),
-      this.db.query<{ n: number | string }[]>(
-        count,
-        filtered ? [...where.params, countLimit + 1] : where.params,
-      ),
+      filtered
+        ? this.db
+            .query<{ n: number | string }[]>(
+              `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${rows.table} WHERE ${where.sql} LIMIT ?) matches`,
+              [...where.params, countLimit + 1],
+            )
+            .then((r) => Number(r[0].n))
+        : this.counted(merchantId, s.trashed),
     ]);
-    const n = Number(counted[0].n);
     const exact = !filtered || n <= countLimit;
     return { rows: found.map((r) => rows.hydrate(r)), total: exact ? n : countLimit, exact };
+  }
+
+  /** The merchant's customers, live, deleted or both, from customer_counts (exact, one row). */
+  private async counted(merchantId: string, trashed: CustomerSearch['trashed']): Promise<number> {
+    const found = await this.db.query<{ live: number | string; deleted: number | string }[]>(
+      this.sql.counts.read,
+      [merchantId],
+    );
+    const [live, deleted] = found.length > 0 ? [Number(found[0].live), Number(found[0].deleted)] : [0, 0];
+    return trashed === 'without' ? live : trashed === 'only' ? deleted : live + deleted;
   }
 
   private pageOf(s: CustomerSearch): { where: string[]; params: unknown[]; order: string; skip: number } {

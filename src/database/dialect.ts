@@ -35,6 +35,11 @@ export interface Dialect {
   binary(expr: string): string;
   /** String concatenation of SQL expressions (NULL if any is NULL, on both). */
   concat(...exprs: string[]): string;
+  /**
+   * Appended to `INSERT … VALUES (…)`: when a row with the same primary key `key` exists, add the
+   * inserted values of `columns` to its own instead (a counter kept by increments).
+   */
+  addOnConflict(key: string, columns: string[]): string;
   /** The connection pool's state; SQLite has one embedded connection. */
   poolStats(dataSource: DataSource): PoolStats;
   /**
@@ -66,6 +71,8 @@ export const MYSQL: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
   concat: (...exprs) => `CONCAT(${exprs.join(', ')})`,
+  addOnConflict: (_key, columns) =>
+    ` ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`,
   poolStats(dataSource) {
     const pool = (dataSource.driver as unknown as { pool?: Mysql2PoolState }).pool;
     const total = pool?._allConnections?.length ?? 0;
@@ -80,6 +87,8 @@ export const SQLITE: Dialect = {
   skipLocked: '',
   binary: (expr) => expr,
   concat: (...exprs) => `(${exprs.join(' || ')})`,
+  addOnConflict: (key, columns) =>
+    ` ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
   ...SAVEPOINTS,
 };
