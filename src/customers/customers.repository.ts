@@ -19,6 +19,17 @@ export type PrefixColumn =
   | 'address_zip'
   | 'reference';
 
+/**
+ * The per-field filters an index serves (migration 1733100000000): a search with one of them reads
+ * that index's range of the merchant's entries instead of walking all its customers.
+ */
+export const PREFIX_INDEXES: Partial<Record<PrefixColumn, string>> = {
+  firstname: 'idx_customers_prefix_firstname',
+  lastname: 'idx_customers_prefix_lastname',
+  email: 'idx_customers_prefix_email',
+  company: 'idx_customers_prefix_company',
+};
+
 /** Columns a keyword may match the start of a word in (phone by its digits). */
 export const KEYWORD_COLUMNS = [
   'id',
@@ -244,16 +255,17 @@ export class CustomersRepository {
     const where = this.searchWhere(merchantId, s);
     const page = this.pageOf(s);
     const filtered = where.filtered;
+    const from = rows.table + (where.index ? this.db.dialect.useIndex(where.index) : '');
+    const pageWhere = `WHERE ${[where.sql, ...page.where].join(' AND ')} ORDER BY ${page.order} LIMIT ? OFFSET ?`;
+    const pageParams = [...where.params, ...page.params, s.take, page.skip];
     const [found, n] = await Promise.all([
-      this.db.query(
-        `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${[where.sql, ...page.where].join(' AND ')} ` +
-          `ORDER BY ${page.order} LIMIT ? OFFSET ?`,
-        [...where.params, ...page.params, s.take, page.skip],
-      ),
+      where.index
+        ? this.pageByIds(merchantId, `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`, pageParams)
+        : this.db.query(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
       filtered
         ? this.db
             .query<{ n: number | string }[]>(
-              `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${rows.table} WHERE ${where.sql} LIMIT ?) matches`,
+              `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where.sql} LIMIT ?) matches`,
               [...where.params, countLimit + 1],
             )
             .then((r) => Number(r[0].n))
@@ -261,6 +273,29 @@ export class CustomersRepository {
     ]);
     const exact = !filtered || n <= countLimit;
     return { rows: found.map((r) => rows.hydrate(r)), total: exact ? n : countLimit, exact };
+  }
+
+  /**
+   * A page read in two steps: its ids from an index alone (`idsSql`), then their rows by primary
+   * key, in the ids' order. MariaDB otherwise reads the full row of every match before sorting.
+   */
+  private async pageByIds(
+    merchantId: string,
+    idsSql: string,
+    params: unknown[],
+  ): Promise<Record<string, unknown>[]> {
+    const { rows } = this.sql;
+    const ids = (await this.db.query<{ id: string }[]>(idsSql, params)).map((r) => r.id);
+    if (ids.length === 0) return [];
+    const found = await this.db.query(
+      `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${rows.column('merchant_id')} = ? AND ${rows.column('id')} IN (${ids.map(() => '?').join(', ')})`,
+      [merchantId, ...ids],
+    );
+    const byId = new Map(found.map((r) => [r.id as string, r]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [row] : [];
+    });
   }
 
   /** The merchant's customers, live, deleted or both, from customer_counts (exact, one row). */
@@ -292,8 +327,9 @@ export class CustomersRepository {
   private searchWhere(
     merchantId: string,
     s: CustomerSearch,
-  ): { sql: string; params: unknown[]; filtered: boolean } {
+  ): { sql: string; params: unknown[]; filtered: boolean; index?: string } {
     const { rows } = this.sql;
+    let index: string | undefined;
     const parts = [`${rows.column('merchant_id')} = ?`];
     const params: unknown[] = [merchantId];
     if (s.trashed === 'without') parts.push(`${rows.column('deleted_at')} IS NULL`);
@@ -307,7 +343,16 @@ export class CustomersRepository {
       // A phone filter without a digit has nothing to compare: it matches no one.
       if (column === 'phone' && digitsOf(text) === '') add('1 = 0');
       else if (column === 'phone') add(`${this.phoneDigits()} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
-      else add(this.startsWith(rows.column(column)), `${escapeLike(text)}%`);
+      else {
+        const pattern = `${escapeLike(text)}%`;
+        // The first filter an index serves picks the rows: its range, then the exact check.
+        if (!index && PREFIX_INDEXES[column]) {
+          index = PREFIX_INDEXES[column];
+          const range = this.db.dialect.prefixRange(rows.column(column), text, pattern);
+          add(range.sql, ...range.params);
+        }
+        add(this.startsWith(rows.column(column)), pattern);
+      }
     }
     for (const raw of s.keywords) {
       // Separators in a keyword match separators in the text: "smith.j" finds smith.j@example.com.
@@ -333,7 +378,7 @@ export class CustomersRepository {
     }
     if (s.emailKey !== undefined) add(`${rows.column('email_key')} = ?`, s.emailKey);
     if (s.status !== undefined) add(`${rows.column('status')} = ?`, s.status);
-    return { sql: parts.join(' AND '), params, filtered: parts.length > base };
+    return { sql: parts.join(' AND '), params, filtered: parts.length > base, index };
   }
 
   /** Case-insensitive "starts with" of a text expression against a `?` LIKE pattern. */

@@ -15,6 +15,7 @@ import { CustomersLiveIndex1732500000000 } from './migrations/1732500000000-cust
 import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempotency-owner';
 import { ImportRuns1732900000000 } from './migrations/1732900000000-import-runs';
 import { CustomerCounts1733000000000 } from './migrations/1733000000000-customer-counts';
+import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-customer-prefix-indexes';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   Webhooks1732800000000,
   ImportRuns1732900000000,
   CustomerCounts1733000000000,
+  CustomerPrefixIndexes1733100000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

@@ -36,6 +36,17 @@ export interface Dialect {
   /** String concatenation of SQL expressions (NULL if any is NULL, on both). */
   concat(...exprs: string[]): string;
   /**
+   * A condition an index on the column (migration 1733100000000) reads as a range: every value
+   * whose lower-cased text starts with the lower-cased `text` is in it. MySQL: `LIKE` on the
+   * column's case-insensitive collation (a superset: it also folds accents; the search's own
+   * byte-wise check stays beside it). SQLite: the index is on lower(column), compared with the
+   * bounds lower(text) and lower(text) followed by the byte F4 90, above any UTF-8 character.
+   * `pattern` is `text` as a LIKE pattern: escaped with '!' and ending in %.
+   */
+  prefixRange(column: string, text: string, pattern: string): { sql: string; params: unknown[] };
+  /** After a table name: read it through this index (the planners of both may prefer a worse one). */
+  useIndex(name: string): string;
+  /**
    * Appended to `INSERT … VALUES (…)`: when a row with the same primary key `key` exists, add the
    * inserted values of `columns` to its own instead (a counter kept by increments).
    */
@@ -71,6 +82,8 @@ export const MYSQL: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
   concat: (...exprs) => `CONCAT(${exprs.join(', ')})`,
+  prefixRange: (column, _text, pattern) => ({ sql: `${column} LIKE ? ESCAPE '!'`, params: [pattern] }),
+  useIndex: (name) => ` FORCE INDEX (${name})`,
   addOnConflict: (_key, columns) =>
     ` ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`,
   poolStats(dataSource) {
@@ -87,6 +100,11 @@ export const SQLITE: Dialect = {
   skipLocked: '',
   binary: (expr) => expr,
   concat: (...exprs) => `(${exprs.join(' || ')})`,
+  prefixRange: (column, text) => ({
+    sql: `LOWER(${column}) >= LOWER(?) AND LOWER(${column}) < LOWER(?) || CAST(x'F490' AS TEXT)`,
+    params: [text, text],
+  }),
+  useIndex: (name) => ` INDEXED BY ${name}`,
   addOnConflict: (key, columns) =>
     ` ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
