@@ -396,6 +396,12 @@ function seedSqlite(file, merchantIds, perMerchant, { batch = 500 } = {}) {
     const stmtFor = (n) =>
       db.prepare(`INSERT INTO customers (${COLUMNS.join(', ')}) VALUES ${new Array(n).fill(one).join(',')}`);
     const full = stmtFor(batch);
+    // As on MariaDB: the secondary indexes are dropped for the load and made again from their own
+    // definitions afterwards (one sort each instead of random inserts into seven B-trees).
+    const indexes = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND sql IS NOT NULL")
+      .all();
+    for (const i of indexes) db.exec(`DROP INDEX "${i.name}"`);
     db.transaction(() => {
       for (let from = 0; from < total; from += batch) {
         const to = Math.min(total, from + batch);
@@ -409,6 +415,8 @@ function seedSqlite(file, merchantIds, perMerchant, { batch = 500 } = {}) {
         (to - from === batch ? full : stmtFor(to - from)).run(params);
       }
     })();
+    for (const i of indexes) db.exec(i.sql);
+    db.exec('ANALYZE');
     db.exec(COUNTS_FROM_ROWS);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return live;
