@@ -234,9 +234,9 @@ export class CustomersRepository {
       params.push(...rows.values({ updated_at: filter.updatedSince }));
     }
     if (after) {
-      parts.push(`(${created} > ? OR (${created} = ? AND ${id} > ?))`);
-      const at = rows.values({ created_at: after.created_at })[0];
-      params.push(at, at, after.id);
+      const keyset = this.keyset('>', after);
+      parts.push(keyset.sql);
+      params.push(...keyset.params);
     }
     const found = await this.db.query(
       `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${parts.join(' AND ')} ORDER BY ${created}, ${id} LIMIT ?`,
@@ -314,13 +314,28 @@ export class CustomersRepository {
     if ('skip' in s.start) return { where: [], params: [], order, skip: s.start.skip };
     // Keyset on (created_at, id): the next page starts right after the given customer.
     const [createdAt, id] = [rows.column('created_at'), rows.column('id')];
-    const cmp = s.order === 'DESC' ? '<' : '>';
-    const at = rows.values({ created_at: s.start.after.created_at });
+    const keyset = this.keyset(s.order === 'DESC' ? '<' : '>', s.start.after);
     return {
-      where: [`(${createdAt} ${cmp} ? OR (${createdAt} = ? AND ${id} ${cmp} ?))`],
-      params: [...at, ...at, s.start.after.id],
+      where: [keyset.sql],
+      params: keyset.params,
       order: `${createdAt} ${s.order}, ${id} ${s.order}`,
       skip: 0,
+    };
+  }
+
+  /**
+   * The customers after `from` in (created_at, id) order (`cmp` '>' ascending, '<' descending).
+   * The leading `created_at <=` (or >=) repeats what the OR says so that MariaDB reads it as a range
+   * of the index from the cursor on; without it, it walked the index from its end (10 ms of
+   * database CPU per page at 10k customers).
+   */
+  private keyset(cmp: '<' | '>', from: Pick<Customer, 'id' | 'created_at'>): { sql: string; params: unknown[] } {
+    const { rows } = this.sql;
+    const [createdAt, id] = [rows.column('created_at'), rows.column('id')];
+    const [at] = rows.values({ created_at: from.created_at });
+    return {
+      sql: `${createdAt} ${cmp}= ? AND (${createdAt} ${cmp} ? OR (${createdAt} = ? AND ${id} ${cmp} ?))`,
+      params: [at, at, at, from.id],
     };
   }
 
