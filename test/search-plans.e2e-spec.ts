@@ -162,14 +162,20 @@ describe('search plans', () => {
     }
   });
 
-  it('a cursor page reads the live index from the cursor on', async () => {
-    const [from, page, total] = await plans(`after=${target.id}`);
+  it.each([
+    ['', 'idx_customers_merchant_live'],
+    ['&trashed=with', 'idx_customers_merchant_created'],
+    ['&trashed=with&order=asc', 'idx_customers_merchant_created'],
+  ])('a cursor page%s reads the ids from %s from the cursor on, then rows by primary key', async (more, idx) => {
+    // The rows by primary key come last: the count is sent while the ids are read.
+    const [from, page, total, found] = await plans(`after=${target.id}${more}`);
     expect(indexes([from])).toEqual([`customers:${pk()}`]);
     expect(page.access.length).toBeGreaterThan(0);
     for (const a of page.access) {
-      expect(a.index).toBe('idx_customers_merchant_live');
-      expect(a.detail).toMatch(/range|created_at[<=]/);
+      expect(a.index).toBe(idx);
+      expect(a.detail).toMatch(/range|created_at[<>=]/);
     }
+    expect(indexes([found])).toEqual([`customers:${pk()}`]);
     expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
   });
 

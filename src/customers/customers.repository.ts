@@ -255,17 +255,27 @@ export class CustomersRepository {
     const where = this.searchWhere(merchantId, s);
     const page = this.pageOf(s);
     const filtered = where.filtered;
-    const from = rows.table + (where.index ? this.db.dialect.useIndex(where.index) : '');
+    // A cursor page without an indexed filter reads the index in created_at order from the cursor
+    // on. Named, and ids first: for SELECT * MariaDB chose to walk (merchant_id, deleted_at) from
+    // the newest entry, reading every newer row (minutes at 1M customers, deep in the book).
+    const index =
+      where.index ??
+      ('after' in s.start
+        ? s.trashed === 'with'
+          ? 'idx_customers_merchant_created'
+          : 'idx_customers_merchant_live'
+        : undefined);
+    const from = rows.table + (index ? this.db.dialect.useIndex(index) : '');
     const pageWhere = `WHERE ${[where.sql, ...page.where].join(' AND ')} ORDER BY ${page.order} LIMIT ? OFFSET ?`;
     const pageParams = [...where.params, ...page.params, s.take, page.skip];
     const [found, n] = await Promise.all([
-      where.index
+      index
         ? this.pageByIds(merchantId, `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`, pageParams)
         : this.db.query(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
       filtered
         ? this.db
             .query<{ n: number | string }[]>(
-              `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where.sql} LIMIT ?) matches`,
+              `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${where.index ? from : rows.table} WHERE ${where.sql} LIMIT ?) matches`,
               [...where.params, countLimit + 1],
             )
             .then((r) => Number(r[0].n))
