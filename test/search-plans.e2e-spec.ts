@@ -127,10 +127,10 @@ describe('search plans', () => {
     return p.map((s) => s.access.map((a) => `${a.table}:${a.scan ? 'SCAN' : a.index}`).join(' '));
   }
 
-  it.each(['firstname', 'lastname', 'email', 'company'])(
+  it.each(['lastname', 'email', 'company'])(
     'a %s filter reads its prefix index for the page and the count, then rows by primary key',
     async (field) => {
-      const value = { firstname: 'first12', lastname: 'smi', email: 'smith.1', company: 'company 1' }[field];
+      const value = { lastname: 'smi', email: 'smith.1', company: 'company 1' }[field];
       const p = await plans(`${field}=${encodeURIComponent(value!)}`);
       const idx = `idx_customers_prefix_${field}`;
       const pk = db.dialect.kind === 'mysql' ? 'PRIMARY' : 'sqlite_autoindex_customers_1';

@@ -24,7 +24,6 @@ export type PrefixColumn =
  * that index's range of the merchant's entries instead of walking all its customers.
  */
 export const PREFIX_INDEXES: Partial<Record<PrefixColumn, string>> = {
-  firstname: 'idx_customers_prefix_firstname',
   lastname: 'idx_customers_prefix_lastname',
   email: 'idx_customers_prefix_email',
   company: 'idx_customers_prefix_company',
