@@ -225,6 +225,29 @@ async function liveIds(kind, databaseUrl, merchantId) {
   }
 }
 
+/** Emails of up to 1,000 live customers of the merchant (random: ids are), for the email scenarios. */
+async function liveEmails(kind, databaseUrl, merchantId) {
+  const sql =
+    'SELECT email FROM customers WHERE merchant_id = ? AND deleted_at IS NULL AND email IS NOT NULL ORDER BY id LIMIT 1000';
+  if (kind === 'sqlite') {
+    const Database = require('better-sqlite3');
+    const db = new Database(databaseUrl.slice(7), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).pluck().all(merchantId);
+    } finally {
+      db.close();
+    }
+  }
+  const mysql = require('mysql2/promise');
+  const c = await mysql.createConnection({ uri: databaseUrl });
+  try {
+    const [rows] = await c.query(sql, [merchantId]);
+    return rows.map((r) => r.email);
+  } finally {
+    await c.end();
+  }
+}
+
 async function dropDatabase(kind, db, opts) {
   if (kind === 'mariadb') {
     await mysqlAdmin(opts.mysqlServer, `DROP DATABASE IF EXISTS \`${db.databaseUrl.split('/').pop()}\``);
@@ -243,7 +266,7 @@ async function runOnce(proc, s, db, opts, where) {
   let n = 0;
   // A fresh tag per run keeps idempotency keys and written values unique across runs.
   const request = () =>
-    s.request({ ids: db.ids, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
+    s.request({ ids: db.ids, emails: db.emails, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
   if (opts.warmup > 0) {
     await drive({
       port: proc.port,
@@ -302,7 +325,12 @@ async function runOnce(proc, s, db, opts, where) {
   r.rssMb = round(proc.takeWindowRss() / 1048576, 1);
   await proc.settle(where.settlePath, where.auth);
   // The same request alone, once the queue has drained: its own cost, with nothing to wait for.
-  if (s.alonePath) r.aloneMs = await proc.alone(s.alonePath, where.auth);
+  // A scenario whose request differs each time (a random customer's email, a random cursor)
+  // gives a function of the database: the alone figure is then one such request, five times.
+  if (s.alonePath) {
+    const path = typeof s.alonePath === 'function' ? s.alonePath(db) : s.alonePath;
+    r.aloneMs = await proc.alone(path, s.aloneHeaders ? s.aloneHeaders(db) : where.auth);
+  }
   log(
     `  ${s.name.padEnd(15)} ${String(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms` +
       `  cpu/req ${r.cpuMsPerRequest} ms (db ${r.dbCpuMsPerRequest ?? '–'})  other load ${r.foreignCpuPct}%` +
@@ -552,6 +580,7 @@ function build() {
 
 async function benchScale(kind, scale, opts, dirs, meta) {
   const db = await prepareDatabase(kind, scale, opts, dirs.state);
+  db.emails = await liveEmails(kind, db.databaseUrl, db.merchant.merchant_id);
   const isBase = scale === opts.scales[0];
   const wanted = SCENARIOS.filter(
     (s) => (isBase || s.atScale === 'all') && (!opts.only || opts.only.has(s.name)),

@@ -65,6 +65,7 @@ describe('SQL statements', () => {
     const values = { firstname: 'A', email_key: null, version: 2, updated_at: now };
     customers.update(tx, merchant, [{ id, values }]);
     customers.insert(tx, [{ id, merchant_id: merchant } as Customer]);
+    customers.addToCounts(tx, merchant, { live: 1, deleted: 0 });
     expect(statements).toMatchSnapshot();
   });
 

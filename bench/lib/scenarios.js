@@ -10,6 +10,8 @@ const { percentile, round } = require('./util');
 /** GET /customer filter of the list scenarios: 1 in 100 customers is a Smith. */
 const LIST_FILTER = 'lastname=smith';
 const KEYWORD = 'smith';
+/** A per-field filter on a rare prefix: 1 in 40 first names × 1 in 100 last names (0.025 %). */
+const RARE_FILTER = 'email=mary.jones';
 
 /** Items per request of the bulk scenario. */
 const BULK_ITEMS = 100;
@@ -133,6 +135,48 @@ const SCENARIOS = [
     }),
   },
   {
+    name: 'list_rare',
+    alonePath: `/customer?${RARE_FILTER}`,
+    title: `GET /customer?${RARE_FILTER} (0.025 %)`,
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => listRequest(ctx, () => `/customer?${RARE_FILTER}`),
+  },
+  {
+    name: 'list_email',
+    alonePath: (ctx) => `/customer?email=${encodeURIComponent(pick(ctx.emails))}`,
+    title: 'GET /customer?email=<a whole address> (Stax: starts with)',
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => listRequest(ctx, () => `/customer?email=${encodeURIComponent(pick(ctx.emails))}`),
+  },
+  {
+    name: 'list_email_v0',
+    alonePath: (ctx) => `/api/v0/customers?email=${encodeURIComponent(pick(ctx.emails).toUpperCase())}`,
+    aloneHeaders: (ctx) => v0Headers(ctx),
+    title: 'GET /api/v0/customers?email=<address> (v0: exact)',
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => ({
+      method: 'GET',
+      headers: v0Headers(ctx),
+      setupRequest: (req) => {
+        req.path = `/api/v0/customers?email=${encodeURIComponent(pick(ctx.emails).toUpperCase())}`;
+        return req;
+      },
+    }),
+  },
+  {
+    // A random customer's place in created_at order is anywhere in the book: half a million deep
+    // on average at 1M.
+    name: 'list_cursor',
+    alonePath: (ctx) => `/customer?after=${randomId(ctx.ids)}`,
+    title: 'GET /customer?after=<a random customer> (cursor page, deep)',
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => listRequest(ctx, () => `/customer?after=${randomId(ctx.ids)}`),
+  },
+  {
     name: 'list_keywords',
     alonePath: `/customer?keywords%5B%5D=${KEYWORD}`,
     title: `GET /customer?keywords[]=${KEYWORD}`,
@@ -145,6 +189,26 @@ const SCENARIOS = [
     }),
   },
 ];
+
+function pick(list) {
+  return list[Math.floor(Math.random() * list.length)];
+}
+
+function v0Headers(ctx) {
+  return { 'x-client-key': ctx.merchant.client_key, 'x-client-secret': ctx.merchant.client_secret };
+}
+
+/** A GET of the Stax list with a path made anew for each request. */
+function listRequest(ctx, path) {
+  return {
+    method: 'GET',
+    headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+    setupRequest: (req) => {
+      req.path = path();
+      return req;
+    },
+  };
+}
 
 function putRequest(ctx, { idempotency }) {
   let n = 0;

@@ -51,6 +51,8 @@ interface Planned {
   customer: Customer;
   audit: AuditRecord[];
   write?: 'insert' | { update: Partial<Customer> };
+  /** What the write adds to the merchant's customer counts (customer_counts), if anything. */
+  counts?: { live: number; deleted: number };
 }
 
 /** Decides one write inside its transaction: reads (and locks) what it needs, applies the rules. */
@@ -220,6 +222,10 @@ export class CustomersService {
         return await this.db.transaction(async (tx) => {
           const results = await this.bulkIn(tx, ctx, items, opts, careful);
           if (atomic && results.some(bulkFailed)) throw new AtomicRollback(results);
+          // A batch only creates and updates: what it adds is the count of items it created
+          // (a refused item's statements were rolled back or never sent).
+          const created = results.filter((r) => !bulkFailed(r) && r.created).length;
+          this.customers.addToCounts(tx, ctx.principal.merchantId, { live: created, deleted: 0 });
           const outcome = { atomic, results };
           await ctx.beforeCommit?.(tx, outcome);
           return outcome;
@@ -253,6 +259,7 @@ export class CustomersService {
           { action: 'customer.deleted', changes: { deleted_at: { from: null, to: now.toISOString() } } },
         ],
         write: { update: values },
+        counts: { live: -1, deleted: 1 },
       };
     });
   }
@@ -276,6 +283,7 @@ export class CustomersService {
         customer: { ...current, ...values },
         audit: [{ action: 'customer.restored', changes: restored }],
         write: { update: values },
+        counts: { live: 1, deleted: -1 },
       };
     });
   }
@@ -314,6 +322,7 @@ export class CustomersService {
       customer,
       audit: [{ action: 'customer.created', changes: diff(CUSTOMER_DEFAULTS, fields) }],
       write: 'insert',
+      counts: { live: 1, deleted: 0 },
     };
   }
 
@@ -526,6 +535,8 @@ export class CustomersService {
         return await this.db.transaction(async (tx) => {
           const planned = await plan(tx);
           await this.commitStep(tx, ctx, planned);
+          if (planned.audit.length > 0 && planned.counts)
+            this.customers.addToCounts(tx, ctx.principal.merchantId, planned.counts);
           await ctx.beforeCommit?.(tx, planned.customer);
           return planned.customer;
         });

@@ -4,6 +4,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { ApiKey } from '../auth/api-key.entity';
 import { Merchant } from '../auth/merchant.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
+import { CustomerCount } from '../customers/customer-count.entity';
 import { Customer } from '../customers/customer.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { ImportRun } from '../migration-tools/import-run.entity';
@@ -13,6 +14,8 @@ import { EmailKeyBinaryCollation1732460000000 } from './migrations/1732460000000
 import { CustomersLiveIndex1732500000000 } from './migrations/1732500000000-customers-live-index';
 import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempotency-owner';
 import { ImportRuns1732900000000 } from './migrations/1732900000000-import-runs';
+import { CustomerCounts1733000000000 } from './migrations/1733000000000-customer-counts';
+import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-customer-prefix-indexes';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
@@ -21,6 +24,7 @@ export const ENTITIES = [
   Merchant,
   ApiKey,
   Customer,
+  CustomerCount,
   AuditEntry,
   IdempotencyKey,
   ImportRun,
@@ -35,6 +39,8 @@ export const MIGRATIONS = [
   IdempotencyOwner1732600000000,
   Webhooks1732800000000,
   ImportRuns1732900000000,
+  CustomerCounts1733000000000,
+  CustomerPrefixIndexes1733100000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

@@ -41,6 +41,22 @@ export interface Dialect {
    * customers instead of looking the ids up by primary key; `+column` stops that. MySQL plans by cost.
    */
   unindexed(column: string): string;
+  /**
+   * A condition an index on the column (migration 1733100000000) reads as a range: every value
+   * whose lower-cased text starts with the lower-cased `text` is in it. MySQL: `LIKE` on the
+   * column's case-insensitive collation (a superset: it also folds accents; the search's own
+   * byte-wise check stays beside it). SQLite: the index is on lower(column), compared with the
+   * bounds lower(text) and lower(text) followed by the byte F4 90, above any UTF-8 character.
+   * `pattern` is `text` as a LIKE pattern: escaped with '!' and ending in %.
+   */
+  prefixRange(column: string, text: string, pattern: string): { sql: string; params: unknown[] };
+  /** After a table name: read it through this index (the planners of both may prefer a worse one). */
+  useIndex(name: string): string;
+  /**
+   * Appended to `INSERT … VALUES (…)`: when a row with the same primary key `key` exists, add the
+   * inserted values of `columns` to its own instead (a counter kept by increments).
+   */
+  addOnConflict(key: string, columns: string[]): string;
   /** The connection pool's state; SQLite has one embedded connection. */
   poolStats(dataSource: DataSource): PoolStats;
   /**
@@ -73,6 +89,10 @@ export const MYSQL: Dialect = {
   binary: (expr) => `${expr} COLLATE utf8mb4_bin`,
   concat: (...exprs) => `CONCAT(${exprs.join(', ')})`,
   unindexed: (column) => column,
+  prefixRange: (column, _text, pattern) => ({ sql: `${column} LIKE ? ESCAPE '!'`, params: [pattern] }),
+  useIndex: (name) => ` FORCE INDEX (${name})`,
+  addOnConflict: (_key, columns) =>
+    ` ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`,
   poolStats(dataSource) {
     const pool = (dataSource.driver as unknown as { pool?: Mysql2PoolState }).pool;
     const total = pool?._allConnections?.length ?? 0;
@@ -88,6 +108,13 @@ export const SQLITE: Dialect = {
   binary: (expr) => expr,
   concat: (...exprs) => `(${exprs.join(' || ')})`,
   unindexed: (column) => `+${column}`,
+  prefixRange: (column, text) => ({
+    sql: `LOWER(${column}) >= LOWER(?) AND LOWER(${column}) < LOWER(?) || CAST(x'F490' AS TEXT)`,
+    params: [text, text],
+  }),
+  useIndex: (name) => ` INDEXED BY ${name}`,
+  addOnConflict: (key, columns) =>
+    ` ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),
   ...SAVEPOINTS,
 };

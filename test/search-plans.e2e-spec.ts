@@ -1,0 +1,192 @@
+/**
+ * Every statement of a list request is served by an index (issue 12), checked with the database's
+ * own EXPLAIN on both SQLite and MySQL/MariaDB: the per-field filters read their prefix index's
+ * range (ids first, then rows by primary key), the exact v0 email its unique index, the
+ * unfiltered list and the cursor the live index, the unfiltered total one row of customer_counts.
+ * The book is a few thousand customers of one merchant among two, with fresh statistics.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Customer } from '../src/customers/customer.entity';
+import { CustomersRepository } from '../src/customers/customers.repository';
+import { DatabaseService } from '../src/database/database.service';
+import { http, newMerchant, startApp, TestApp, TestMerchant } from './support/app';
+
+const BOOK = 3000;
+const LAST = ['Smith', 'Jones', 'Brown', 'Garcia', 'Miller', 'Davis', 'Wilson', 'Moore', 'Taylor', 'Lee'];
+
+/** What EXPLAIN says about one statement: each table read, how, and through which index. */
+interface Access {
+  table: string;
+  index: string | null;
+  scan: boolean;
+  detail: string;
+}
+
+describe('search plans', () => {
+  let t: TestApp;
+  let db: DatabaseService;
+  let m: TestMerchant;
+  let target: Customer;
+  const mine = new Set<string>();
+
+  beforeAll(async () => {
+    t = await startApp({ RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_WORKER: 'false' });
+    db = t.app.get(DatabaseService);
+    m = await newMerchant(t);
+    const other = await newMerchant(t);
+    const repo = t.app.get(CustomersRepository);
+    const start = Date.now() - BOOK * 1000;
+    for (const merchant of [m.merchantId, other.merchantId]) {
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < BOOK; i++) {
+          const at = new Date(start + i * 1000);
+          const email = `${LAST[i % 10].toLowerCase()}.${i}.${randomUUID()}@example.com`;
+          const c = {
+            id: randomUUID(),
+            merchant_id: merchant,
+            firstname: `First${i % 97}`,
+            lastname: `${LAST[i % 10]}${i % 100 === 0 ? 'son' : ''}`,
+            company: i % 3 === 0 ? `Company ${i % 50}` : null,
+            email,
+            email_key: email,
+            phone: null,
+            status: 'ACTIVE',
+            version: 1,
+            last_spent: 0,
+            allow_invoice_credit_card_payments: true,
+            customer_type: 'Individual',
+            created_at: at,
+            updated_at: at,
+            deleted_at: i % 50 === 0 ? at : null,
+          } as unknown as Customer;
+          if (c.deleted_at) c.email_key = null;
+          if (merchant === m.merchantId) mine.add(c.id);
+          if (merchant === m.merchantId && i === BOOK / 2 + 1) target = c;
+          repo.insert(tx, [c]);
+        }
+        repo.addToCounts(tx, merchant, { live: BOOK - BOOK / 50, deleted: BOOK / 50 });
+        return Promise.resolve();
+      });
+    }
+    await db.query(db.dialect.kind === 'mysql' ? 'ANALYZE TABLE customers' : 'ANALYZE');
+  });
+  afterAll(() => t.close());
+
+  /** The statements a list request sends, with their parameters. */
+  async function statementsOf(query: string, v0 = false): Promise<[string, unknown[]][]> {
+    const spy = jest.spyOn(db, 'query');
+    try {
+      const req = v0
+        ? http(t).get(`/api/v0/customers?${query}`).set(m.keyPair)
+        : http(t).get(`/customer?${query}`).set(m.bearer);
+      await req.expect(200);
+      return spy.mock.calls.map((c) => [c[0], c[1] ?? []]);
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  async function explain(sql: string, params: unknown[]): Promise<Access[]> {
+    if (db.dialect.kind === 'mysql') {
+      const rows = await db.query<{ table: string; type: string; key: string | null; Extra: string | null }[]>(
+        `EXPLAIN ${sql}`,
+        params,
+      );
+      return rows
+        .filter((r) => r.table !== null && !r.table.startsWith('<'))
+        .map((r) => ({
+          table: r.table,
+          index: r.key,
+          scan: r.type === 'ALL' || r.type === 'index',
+          detail: `${r.type} ${r.key} ${r.Extra ?? ''}`,
+        }));
+    }
+    const rows = await db.query<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sql}`, params);
+    return rows
+      .map((r) => /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?INDEX (\w+)| USING (INTEGER )?PRIMARY KEY)?/.exec(r.detail))
+      .filter((x): x is RegExpExecArray => x !== null && x[2] !== 'matches')
+      .map((x) => ({
+        table: x[2],
+        index: x[3] ?? (x[0].includes('PRIMARY') ? 'PRIMARY' : null),
+        scan: x[1] === 'SCAN',
+        detail: x.input,
+      }));
+  }
+
+  /** The index each statement of the request reads `customers` (or customer_counts) through. */
+  async function plans(query: string, v0 = false): Promise<{ sql: string; access: Access[] }[]> {
+    const out = [];
+    for (const [sql, params] of await statementsOf(query, v0)) {
+      if (!/^SELECT/.test(sql) || /FROM .?(merchants|api_keys)/.test(sql)) continue;
+      out.push({ sql, access: await explain(sql, params) });
+    }
+    return out;
+  }
+
+  function indexes(p: { access: Access[] }[]): string[] {
+    return p.map((s) => s.access.map((a) => `${a.table}:${a.scan ? 'SCAN' : a.index}`).join(' '));
+  }
+
+  it.each(['lastname', 'email', 'company'])(
+    'a %s filter reads its prefix index for the page and the count, then rows by primary key',
+    async (field) => {
+      const value = { lastname: 'smi', email: 'smith.1', company: 'company 1' }[field];
+      const p = await plans(`${field}=${encodeURIComponent(value!)}`);
+      const idx = `idx_customers_prefix_${field}`;
+      const pk = db.dialect.kind === 'mysql' ? 'PRIMARY' : 'sqlite_autoindex_customers_1';
+      expect(indexes(p).sort()).toEqual([`customers:${idx}`, `customers:${idx}`, `customers:${pk}`].sort());
+    },
+  );
+
+  const pk = () => (db.dialect.kind === 'mysql' ? 'PRIMARY' : 'sqlite_autoindex_customers_1');
+  const counts = () => (db.dialect.kind === 'mysql' ? 'PRIMARY' : 'sqlite_autoindex_customer_counts_1');
+
+  it("a Stax email filter with a whole address reads the email prefix index; v0's exact email the unique index", async () => {
+    const stax = await plans(`email=${encodeURIComponent(target.email!.toUpperCase())}`);
+    expect(indexes(stax)).toEqual([
+      'customers:idx_customers_prefix_email',
+      'customers:idx_customers_prefix_email',
+      `customers:${pk()}`,
+    ]);
+    const v0 = await plans(`email=${encodeURIComponent(target.email!.toUpperCase())}`, true);
+    expect(indexes(v0)).toEqual(['customers:uq_customers_merchant_email', 'customers:uq_customers_merchant_email']);
+  });
+
+  it('the unfiltered list reads a live index for the page and one customer_counts row for the total', async () => {
+    for (const query of ['per_page=5', 'page=3&per_page=5']) {
+      const [page, total] = await plans(query);
+      expect(page.access).toHaveLength(1);
+      expect(page.access[0].scan).toBe(false);
+      expect(['idx_customers_merchant_live', 'idx_customers_merchant_created']).toContain(page.access[0].index);
+      expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
+    }
+  });
+
+  it.each([
+    ['', 'idx_customers_merchant_live'],
+    ['&trashed=with', 'idx_customers_merchant_created'],
+    ['&trashed=with&order=asc', 'idx_customers_merchant_created'],
+  ])('a cursor page%s reads the ids from %s from the cursor on, then rows by primary key', async (more, idx) => {
+    // The rows by primary key come last: the count is sent while the ids are read.
+    const [from, page, total, found] = await plans(`after=${target.id}${more}`);
+    expect(indexes([from])).toEqual([`customers:${pk()}`]);
+    expect(page.access.length).toBeGreaterThan(0);
+    for (const a of page.access) {
+      expect(a.index).toBe(idx);
+      expect(a.detail).toMatch(/range|created_at[<>=]/);
+    }
+    expect(indexes([found])).toEqual([`customers:${pk()}`]);
+    expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
+  });
+
+  it("the prefix path finds only the merchant's own customers (the other has the same names)", async () => {
+    const res = await http(t).get('/customer?lastname=smi&per_page=100').set(m.bearer).expect(200);
+    // Smith every 10th, Smithson every 100th, every 50th deleted: 300 - 60 live.
+    expect(res.body).toMatchObject({ total: 240, total_relation: 'eq' });
+    const ids = (res.body.data as { id: string }[]).map((c) => c.id);
+    expect(ids).toHaveLength(100);
+    expect(ids.every((id) => mine.has(id))).toBe(true);
+    const unfiltered = await http(t).get('/customer?per_page=1').set(m.bearer).expect(200);
+    expect(unfiltered.body).toMatchObject({ total: BOOK - BOOK / 50, total_relation: 'eq' });
+  });
+});
