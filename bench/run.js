@@ -204,13 +204,13 @@ async function prepareDatabase(kind, scale, opts, stateDir) {
   return { databaseUrl, merchant, ids, seedSeconds, totalCustomers: total, dropAfter: !opts.reuse };
 }
 
-async function liveIds(kind, databaseUrl, merchantId) {
-  const sql = 'SELECT id FROM customers WHERE merchant_id = ? AND deleted_at IS NULL';
+/** One column of a read of the seeded database, as a list. */
+async function column(kind, databaseUrl, sql, params) {
   if (kind === 'sqlite') {
     const Database = require('better-sqlite3');
     const db = new Database(databaseUrl.slice(7), { readonly: true, fileMustExist: true });
     try {
-      return db.prepare(sql).pluck().all(merchantId);
+      return db.prepare(sql).pluck().all(...params);
     } finally {
       db.close();
     }
@@ -218,34 +218,24 @@ async function liveIds(kind, databaseUrl, merchantId) {
   const mysql = require('mysql2/promise');
   const c = await mysql.createConnection({ uri: databaseUrl });
   try {
-    const [rows] = await c.query(sql, [merchantId]);
-    return rows.map((r) => r.id);
+    const [rows] = await c.query({ sql, rowsAsArray: true }, params);
+    return rows.map((r) => r[0]);
   } finally {
     await c.end();
   }
 }
 
+function liveIds(kind, databaseUrl, merchantId) {
+  return column(kind, databaseUrl, 'SELECT id FROM customers WHERE merchant_id = ? AND deleted_at IS NULL', [
+    merchantId,
+  ]);
+}
+
 /** Emails of up to 1,000 live customers of the merchant (random: ids are), for the email scenarios. */
-async function liveEmails(kind, databaseUrl, merchantId) {
+function liveEmails(kind, databaseUrl, merchantId) {
   const sql =
     'SELECT email FROM customers WHERE merchant_id = ? AND deleted_at IS NULL AND email IS NOT NULL ORDER BY id LIMIT 1000';
-  if (kind === 'sqlite') {
-    const Database = require('better-sqlite3');
-    const db = new Database(databaseUrl.slice(7), { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare(sql).pluck().all(merchantId);
-    } finally {
-      db.close();
-    }
-  }
-  const mysql = require('mysql2/promise');
-  const c = await mysql.createConnection({ uri: databaseUrl });
-  try {
-    const [rows] = await c.query(sql, [merchantId]);
-    return rows.map((r) => r.email);
-  } finally {
-    await c.end();
-  }
+  return column(kind, databaseUrl, sql, [merchantId]);
 }
 
 async function dropDatabase(kind, db, opts) {

@@ -213,7 +213,9 @@ export class CustomersRepository {
     const groups = new Map<string, typeof updates>();
     for (const u of updates) {
       const key = Object.keys(u.values).join(',');
-      groups.set(key, [...(groups.get(key) ?? []), u]);
+      const group = groups.get(key);
+      if (group) group.push(u);
+      else groups.set(key, [u]);
     }
     const id = rows.column('id');
     for (const group of groups.values()) {
