@@ -2,7 +2,6 @@ import {
   BadRequestException,
   Body,
   Controller,
-  Delete,
   Get,
   HttpCode,
   Param,
@@ -30,17 +29,17 @@ import {
   ApiIdempotencyKey,
   ApiKeyAuth,
   AUTHENTICATED_ERRORS,
-  BODILESS_WRITE_ERRORS,
   BODY_WRITE_ERRORS,
   LIST_HEADERS,
 } from '../customers/customers.api-docs';
 import { StaxPageQuery } from '../customers/dto/stax-page-query.dto';
 import { StaxWebhookBody, StaxWebhookQuery } from './dto/webhook.dto';
-import { DeliveryView, StaxDeliveryPage, StaxWebhookPage, StaxWebhookView } from './dto/webhook.view';
+import { StaxDeliveryPage, StaxWebhookPage, StaxWebhookView } from './dto/webhook.view';
 import { ParseDeliveryIdPipe, ParseWebhookIdPipe } from './webhook-id.pipe';
 import { STAX_FIELDS_MISSING, STAX_FIELDS_TWICE, STAX_UPDATE_EMPTY } from './webhook-messages';
 import { toDeliveryView, toStaxWebhook, withoutSecret } from './webhook.views';
-import { ApiDeliveryId, ApiWebhookId, SIGNING } from './webhooks.api-docs';
+import { WebhookRoute, WebhookSurfaceDocs } from './webhook-routes';
+import { ApiWebhookId, SIGNING } from './webhooks.api-docs';
 import { WebhooksService } from './webhooks.service';
 
 /** The Stax fields of a create or an update: from the query or from a JSON body, not both. */
@@ -50,6 +49,16 @@ function staxFields(query: StaxWebhookQuery, body: StaxWebhookBody | undefined):
   if (fromBody && fromQuery) throw new BadRequestException([STAX_FIELDS_TWICE]);
   return fromBody ? body : query;
 }
+
+/** The Stax surface's words in the routes both surfaces share (WebhookRoute). */
+const STAX_DOCS: WebhookSurfaceDocs = {
+  prefix: 'stax',
+  view: StaxWebhookView,
+  deletedAt: 'deleted_at',
+  deliveryPage: StaxDeliveryPage,
+  deliveryPageDescription: 'One page of deliveries.',
+  badPageQuery: 'badStaxQuery',
+};
 
 /**
  * Stax-compatible webhooks: `POST/GET /webhook`, `PUT/DELETE /webhook/{id}`. Thin over
@@ -117,12 +126,7 @@ export class StaxWebhooksController {
     );
   }
 
-  @Get(':id')
-  @RequireScope('webhooks:read')
-  @ApiOperation({ operationId: 'staxGetWebhook', summary: 'Get a webhook' })
-  @ApiWebhookId()
-  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook (never its secret).' })
-  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.get(STAX_DOCS)
   async get(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toStaxWebhook(await this.webhooks.get(ctx, 'stax', id));
   }
@@ -167,65 +171,23 @@ export class StaxWebhooksController {
     return toStaxWebhook(endpoint);
   }
 
-  @Delete(':id')
-  @RequireScope('webhooks:write')
-  @ApiOperation({
-    operationId: 'staxDeleteWebhook',
-    summary: 'Delete a webhook (soft): it receives nothing more; its pending deliveries are failed',
-  })
-  @ApiWebhookId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook, with deleted_at set.' })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.remove(STAX_DOCS)
   async remove(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toStaxWebhook(await this.webhooks.remove(ctx, 'stax', id));
   }
 
-  @Post(':id/rotate-secret')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @StoreAnswerAs(withoutSecret)
-  @ApiOperation({
-    operationId: 'staxRotateWebhookSecret',
-    summary: 'A new signing secret; the old one keeps signing beside it for 24 hours',
-  })
-  @ApiWebhookId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: StaxWebhookView, description: 'The webhook with its new secret (shown once).' })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.rotateSecret(STAX_DOCS)
   async rotate(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     const { endpoint, secret } = await this.webhooks.rotateSecret(ctx, 'stax', id);
     return toStaxWebhook(endpoint, secret);
   }
 
-  @Post(':id/enable')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @ApiOperation({
-    operationId: 'staxEnableWebhook',
-    summary: 'Re-enable a webhook that was disabled after failing for days',
-  })
-  @ApiWebhookId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({
-    type: StaxWebhookView,
-    description:
-      'The webhook, enabled (a no-op if it was). What it missed while disabled (its held deliveries) is sent now, in order.',
-  })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.enable(STAX_DOCS)
   async enable(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toStaxWebhook(await this.webhooks.enable(ctx, 'stax', id));
   }
 
-  @Get(':id/deliveries')
-  @RequireScope('webhooks:read')
-  @ApiOperation({
-    operationId: 'staxListWebhookDeliveries',
-    summary: 'A webhook’s deliveries, newest first, each with its attempts',
-  })
-  @ApiWebhookId()
-  @ApiOkResponse({ type: StaxDeliveryPage, description: 'One page of deliveries.', headers: LIST_HEADERS })
-  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound', 'badStaxQuery')
+  @WebhookRoute.deliveries(STAX_DOCS)
   async deliveries(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseWebhookIdPipe) id: string,
@@ -238,25 +200,7 @@ export class StaxWebhooksController {
     return laravelPage(req, rows.map(toDeliveryView), { total, exact: true }, page, perPage);
   }
 
-  @Post(':id/deliveries/:deliveryId/redeliver')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @ApiOperation({
-    operationId: 'staxRedeliverWebhook',
-    summary: 'Send a delivery again, now (same webhook-id and body)',
-  })
-  @ApiWebhookId()
-  @ApiDeliveryId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: DeliveryView, description: 'The delivery, queued again (pending).' })
-  @ApiErrors(
-    ...AUTHENTICATED_ERRORS,
-    ...BODILESS_WRITE_ERRORS,
-    'invalidWebhookId',
-    'webhookDisabled',
-    'webhookNotFound',
-    'deliveryNotFound',
-  )
+  @WebhookRoute.redeliver(STAX_DOCS)
   async redeliver(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseWebhookIdPipe) id: string,

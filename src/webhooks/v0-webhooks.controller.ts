@@ -2,7 +2,6 @@ import {
   BadRequestException,
   Body,
   Controller,
-  Delete,
   Get,
   HttpCode,
   Param,
@@ -21,19 +20,29 @@ import {
   ApiJsonBody,
   ApiKeyAuth,
   AUTHENTICATED_ERRORS,
-  BODILESS_WRITE_ERRORS,
   BODY_WRITE_ERRORS,
   LIST_HEADERS,
 } from '../customers/customers.api-docs';
 import { V0PageQuery } from '../customers/dto/v0-list-query.dto';
 import { V0WebhookBody, V0WebhookUpdateBody } from './dto/webhook.dto';
-import { DeliveryView, V0DeliveryList, V0WebhookList, V0WebhookView } from './dto/webhook.view';
+import { V0DeliveryList, V0WebhookList, V0WebhookView } from './dto/webhook.view';
 import { ALL_EVENTS } from './webhook-events';
 import { ParseDeliveryIdPipe, ParseWebhookIdPipe } from './webhook-id.pipe';
 import { V0_UPDATE_EMPTY } from './webhook-messages';
 import { toDeliveryView, toV0Webhook, withoutSecret } from './webhook.views';
-import { ApiDeliveryId, ApiWebhookId, SIGNING } from './webhooks.api-docs';
+import { WebhookRoute, WebhookSurfaceDocs } from './webhook-routes';
+import { ApiWebhookId, SIGNING } from './webhooks.api-docs';
 import { WebhooksService } from './webhooks.service';
+
+/** The v0 surface's words in the routes both surfaces share (WebhookRoute). */
+const V0_DOCS: WebhookSurfaceDocs = {
+  prefix: 'v0',
+  view: V0WebhookView,
+  deletedAt: 'deletedAt',
+  deliveryPage: V0DeliveryList,
+  deliveryPageDescription: 'Deliveries, newest first.',
+  badPageQuery: 'badV0Query',
+};
 
 /** v0 webhooks: `/api/v0/webhooks`. Thin over WebhooksService. */
 @ApiTags('v0 webhooks')
@@ -98,12 +107,7 @@ export class V0WebhooksController {
     return { data: rows.map((e) => toV0Webhook(e)), total, skip, take };
   }
 
-  @Get(':id')
-  @RequireScope('webhooks:read')
-  @ApiOperation({ operationId: 'v0GetWebhook', summary: 'Get a webhook' })
-  @ApiWebhookId()
-  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook (never its secret).' })
-  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.get(V0_DOCS)
   async get(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toV0Webhook(await this.webhooks.get(ctx, 'v0', id));
   }
@@ -151,65 +155,23 @@ export class V0WebhooksController {
     return toV0Webhook(endpoint);
   }
 
-  @Delete(':id')
-  @RequireScope('webhooks:write')
-  @ApiOperation({
-    operationId: 'v0DeleteWebhook',
-    summary: 'Delete a webhook: it receives nothing more; its pending deliveries are failed',
-  })
-  @ApiWebhookId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook, with deletedAt set.' })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.remove(V0_DOCS)
   async remove(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toV0Webhook(await this.webhooks.remove(ctx, 'v0', id));
   }
 
-  @Post(':id/rotate-secret')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @StoreAnswerAs(withoutSecret)
-  @ApiOperation({
-    operationId: 'v0RotateWebhookSecret',
-    summary: 'A new signing secret; the old one keeps signing beside it for 24 hours',
-  })
-  @ApiWebhookId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: V0WebhookView, description: 'The webhook with its new secret (shown once).' })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.rotateSecret(V0_DOCS)
   async rotate(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     const { endpoint, secret } = await this.webhooks.rotateSecret(ctx, 'v0', id);
     return toV0Webhook(endpoint, secret);
   }
 
-  @Post(':id/enable')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @ApiOperation({
-    operationId: 'v0EnableWebhook',
-    summary: 'Re-enable a webhook that was disabled after failing for days',
-  })
-  @ApiWebhookId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({
-    type: V0WebhookView,
-    description:
-      'The webhook, enabled (a no-op if it was). What it missed while disabled (its held deliveries) is sent now, in order.',
-  })
-  @ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound')
+  @WebhookRoute.enable(V0_DOCS)
   async enable(@Ctx() ctx: RequestContext, @Param('id', ParseWebhookIdPipe) id: string) {
     return toV0Webhook(await this.webhooks.enable(ctx, 'v0', id));
   }
 
-  @Get(':id/deliveries')
-  @RequireScope('webhooks:read')
-  @ApiOperation({
-    operationId: 'v0ListWebhookDeliveries',
-    summary: 'A webhook’s deliveries, newest first, each with its attempts',
-  })
-  @ApiWebhookId()
-  @ApiOkResponse({ type: V0DeliveryList, description: 'Deliveries, newest first.', headers: LIST_HEADERS })
-  @ApiErrors(...AUTHENTICATED_ERRORS, 'invalidWebhookId', 'webhookNotFound', 'badV0Query')
+  @WebhookRoute.deliveries(V0_DOCS)
   async deliveries(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseWebhookIdPipe) id: string,
@@ -221,25 +183,7 @@ export class V0WebhooksController {
     return { data: rows.map(toDeliveryView), total, skip, take };
   }
 
-  @Post(':id/deliveries/:deliveryId/redeliver')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @ApiOperation({
-    operationId: 'v0RedeliverWebhook',
-    summary: 'Send a delivery again, now (same webhook-id and body)',
-  })
-  @ApiWebhookId()
-  @ApiDeliveryId()
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: DeliveryView, description: 'The delivery, queued again (pending).' })
-  @ApiErrors(
-    ...AUTHENTICATED_ERRORS,
-    ...BODILESS_WRITE_ERRORS,
-    'invalidWebhookId',
-    'webhookDisabled',
-    'webhookNotFound',
-    'deliveryNotFound',
-  )
+  @WebhookRoute.redeliver(V0_DOCS)
   async redeliver(
     @Ctx() ctx: RequestContext,
     @Param('id', ParseWebhookIdPipe) id: string,
