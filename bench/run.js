@@ -634,7 +634,14 @@ async function benchScale(kind, scale, opts, dirs, meta) {
         await sleep(300);
       }
       if (withWebhooks) {
-        const where = { dbPid, label, auth, settlePath: readyPath, diagnose: false };
+        const where = {
+          dbPid,
+          label,
+          auth,
+          settlePath: readyPath,
+          profileDir: dirs.profiles,
+          diagnose: opts.diagnose && n === 1,
+        };
         const r = await webhooks.webhookRound({
           port: procs.service.port,
           db,
