@@ -1,15 +1,19 @@
 /**
- * What the worker's claims cost the customer writes while an endpoint is dead (README, "Webhooks",
- * "Write throughput with a dead endpoint"): a poll that could start nothing (every due delivery is
- * of an endpoint that already has its share of attempts in flight) runs no claim transaction, and
- * on MySQL a claim's locking read does not hold up new deliveries inserted meanwhile. The
- * repository directly, with the app's worker off; the deliveries here are due in 2001, and the
- * claims look at that moment, so other suites' deliveries (a shared MariaDB) are never due to them.
+ * What the worker costs the customer writes while an endpoint is dead (README, "Webhooks", "Write
+ * throughput with a dead endpoint"): a poll that could start nothing (every due delivery is of an
+ * endpoint that already has its share of attempts in flight) runs no claim transaction; on MySQL a
+ * claim's locking read does not hold up new deliveries inserted meanwhile; the attempts that fail
+ * together pause the endpoint, and move its pending deliveries, once. The claims: the repository
+ * directly, with the app's worker off; the deliveries there are due in 2001, and the claims look at
+ * that moment, so other suites' deliveries (a shared MariaDB) are never due to them.
  */
 import { randomUUID } from 'node:crypto';
 import { DatabaseService } from '../src/database/database.service';
 import { NewDelivery, WebhookDeliveriesRepository } from '../src/webhooks/webhook-deliveries.repository';
-import { startApp, TestApp } from './support/app';
+import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository';
+import { createStaxCustomer, http, newMerchant, startApp, TestApp } from './support/app';
+import { startReceiver } from './support/receiver';
+import { FAST_WEBHOOKS, settleDeliveries, v0Webhook, WEBHOOK_SCOPES } from './support/webhooks';
 
 const onMysql = process.env.E2E_DATABASE_URL?.startsWith('mysql') ? it : it.skip;
 
@@ -100,5 +104,38 @@ describe('webhook claims', () => {
     const claimed = await repo.claimDue(past, until, randomUUID(), 10, new Map([[dead, 2]]), 2, true);
     expect(await inserted).toBe('inserted');
     expect(claimed.map((d) => d.endpoint_id)).toEqual([other]);
+  });
+
+  it('attempts that fail together pause the endpoint, and move its pending deliveries, once', async () => {
+    const s = await startApp({ ...FAST_WEBHOOKS, WEBHOOK_RETRY_BASE_MS: '5000' });
+    const rx = await startReceiver();
+    try {
+      rx.answer = () => 'hang';
+      const postpone = jest.spyOn(s.app.get(WebhookDeliveriesRepository), 'postpone');
+      const pause = jest.spyOn(s.app.get(WebhookEndpointsRepository), 'markFailing');
+      const m = await newMerchant(s, WEBHOOK_SCOPES);
+      const hook = await v0Webhook(s, m, `${rx.url}/dead`, ['customer.created']);
+      // Six attempts in flight at once; each times out after WEBHOOK_TIMEOUT_MS (500 ms).
+      await Promise.all([0, 1, 2, 3, 4, 5].map(() => createStaxCustomer(s, m)));
+      await rx.waitFor((r) => r.length >= 6);
+      const failed = async () =>
+        (
+          (await http(s).get(`/api/v0/webhooks/${hook.id}/deliveries`).set(m.keyPair).expect(200)).body
+            .data as { attempt_count: number }[]
+        ).filter((d) => d.attempt_count === 1).length;
+      const deadline = Date.now() + 10_000;
+      while (pause.mock.calls.length < 6 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await failed()).toBe(6);
+      // Six failures, each told to the endpoint; the first paused it (about 5 s), the rest found it paused.
+      expect(pause).toHaveBeenCalledTimes(6);
+      const started = await Promise.all(pause.mock.results.map((r) => r.value as Promise<boolean>));
+      expect(started.filter(Boolean)).toHaveLength(1);
+      expect(postpone).toHaveBeenCalledTimes(1);
+    } finally {
+      await settleDeliveries(s);
+      await s.close();
+      await rx.close();
+    }
   });
 });
