@@ -362,6 +362,7 @@ function combine(s, rounds) {
     p50: r.p50,
     p99: r.p99,
     cpuMsPerRequest: r.cpuMsPerRequest,
+    dbCpuMsPerRequest: r.dbCpuMsPerRequest,
     foreignCpuPct: r.foreignCpuPct,
     statusCodes: r.statusCodes,
   }));
@@ -414,6 +415,14 @@ function summary(runs, opts) {
       s.deadWebhookThroughput = round(dead.rps / none.rps);
       s.deadWebhookThroughputPerRound = dead.perRound.map((r, i) => round(r.rps / none.perRound[i]?.rps));
       s.deadWebhookOtherLoad = dead.perRound.map((r, i) => `${none.perRound[i]?.foreignCpuPct}/${r.foreignCpuPct}%`);
+      // CPU per PUT without → with the dead endpoint (medians): the cost itself, less swayed by
+      // the machine's other load than the throughput is (mariadbd's also counts other clients').
+      const cpu = (row, field) => row[field] ?? '–';
+      s.deadWebhookCpu =
+        `service ${cpu(none, 'cpuMsPerRequest')} → ${cpu(dead, 'cpuMsPerRequest')} ms` +
+        (none.dbCpuMsPerRequest !== undefined
+          ? `, database ${cpu(none, 'dbCpuMsPerRequest')} → ${cpu(dead, 'dbCpuMsPerRequest')} ms`
+          : '');
     }
     const lags = runs.find((r) => r.kind === kind && r.scale === base)?.webhookLag;
     if (lags?.length) {
@@ -488,7 +497,7 @@ function verdicts(sum, opts) {
       row(
         `PUT throughput with a dead webhook endpoint ≥ ${webhooks.TARGET_DEAD_RATIO}× without`,
         `${s.deadWebhookThroughput}× (rounds: ${s.deadWebhookThroughputPerRound.join(', ')}; ` +
-          `other load without/with: ${s.deadWebhookOtherLoad.join(', ')})`,
+          `other load without/with: ${s.deadWebhookOtherLoad.join(', ')}; CPU per PUT: ${s.deadWebhookCpu})`,
         s.deadWebhookThroughput >= webhooks.TARGET_DEAD_RATIO,
       );
     }
@@ -634,7 +643,14 @@ async function benchScale(kind, scale, opts, dirs, meta) {
         await sleep(300);
       }
       if (withWebhooks) {
-        const where = { dbPid, label, auth, settlePath: readyPath, diagnose: false };
+        const where = {
+          dbPid,
+          label,
+          auth,
+          settlePath: readyPath,
+          profileDir: dirs.profiles,
+          diagnose: opts.diagnose && n === 1,
+        };
         const r = await webhooks.webhookRound({
           port: procs.service.port,
           db,

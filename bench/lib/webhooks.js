@@ -75,9 +75,15 @@ function call(port, method, path, headers, body) {
   });
 }
 
-/** A receiver on 127.0.0.1: 'dead' holds every request forever, 'fast' answers 200 and records lags. */
+/**
+ * A receiver on 127.0.0.1: 'dead' holds every request forever, 'fast' answers 200 and records the
+ * lag of each event the first time its `webhook-id` arrives; an id that arrives again is counted
+ * apart (`duplicates`: a retry of a delivery the service did not see answered, or a bug).
+ */
 async function receiver(kind) {
   const lags = [];
+  const seen = new Set();
+  const duplicates = [];
   const held = new Set();
   const server = http.createServer((req, res) => {
     if (kind === 'dead') {
@@ -87,8 +93,13 @@ async function receiver(kind) {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const event = JSON.parse(body);
-      if (event.type === 'customer.updated') lags.push(Date.now() - Date.parse(event.createdAt));
+      const id = req.headers['webhook-id'];
+      if (seen.has(id)) duplicates.push(id);
+      else {
+        seen.add(id);
+        const event = JSON.parse(body);
+        lags.push(Date.now() - Date.parse(event.createdAt));
+      }
       res.end('ok');
     });
   });
@@ -96,6 +107,7 @@ async function receiver(kind) {
   return {
     url: `http://127.0.0.1:${server.address().port}/hook`,
     lags,
+    duplicates,
     /** Drops the held requests: the attempts in flight fail now rather than after their timeout. */
     drop() {
       for (const r of held) r.destroy();
@@ -107,6 +119,25 @@ async function receiver(kind) {
       return new Promise((r) => server.close(r));
     },
   };
+}
+
+/**
+ * For each duplicated event id, how the service recorded its delivery: its attempts and their
+ * outcomes (a duplicate after a recorded failure is an at-least-once retry; one after a single
+ * recorded success is not).
+ */
+async function retriedDeliveries(port, key, hookId, ids) {
+  const found = [];
+  for (let skip = 0; ids.size > found.length; skip += 100) {
+    const page = await call(port, 'GET', `/api/v0/webhooks/${hookId}/deliveries?take=100&skip=${skip}`, key);
+    for (const d of page.data) {
+      if (!ids.has(d.id)) continue;
+      const attempts = d.attempts.map((a) => a.status_code ?? a.error).join('→');
+      found.push(`${d.id}: ${d.status} after ${d.attempt_count} attempts ${attempts}`);
+    }
+    if (skip + 100 >= page.total) break;
+  }
+  return found;
 }
 
 /**
@@ -168,28 +199,42 @@ async function webhookRound({ port, db, key, runScenario, scenarios, connections
         (err, res) => (err ? reject(err) : resolve(res)),
       ),
     );
-    const expected = paced['2xx'];
+    // The events to expect are the deliveries the service queued for this endpoint, one per write
+    // that committed: autocannon's 2xx count misses the writes still in flight when its duration
+    // ended, which commit (and send their event) all the same.
+    const queued = async () =>
+      (await call(port, 'GET', `/api/v0/webhooks/${hook.id}/deliveries?take=1`, key)).total;
+    let expected = await queued();
     const deadline = Date.now() + LAG_DRAIN_MS;
-    while (fast.lags.length < expected && Date.now() < deadline) await sleep(50);
+    while (Date.now() < deadline) {
+      // Asked again once all that was counted arrived: a write still in flight may have committed since.
+      if (fast.lags.length >= expected && fast.lags.length >= (expected = await queued())) break;
+      await sleep(50);
+    }
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuMsOf(where.servicePid) - cpu0;
     const dbCpu = where.dbPid ? cpuMsOf(where.dbPid) - db0 : 0;
     const self = process.cpuUsage(self0);
     const busy = machineBusyMs() - busy0;
     const foreign = busy - cpu - dbCpu - (self.user + self.system) / 1000;
+    const retried = await retriedDeliveries(port, key, hook.id, new Set(fast.duplicates));
     await call(port, 'DELETE', `/api/v0/webhooks/${hook.id}`, key);
     const sorted = Float64Array.from(fast.lags).sort();
     const lag = {
       rate: LAG_RATE,
       events: fast.lags.length,
       expected,
+      writes2xx: paced['2xx'],
+      duplicates: fast.duplicates.length,
+      retried,
       p50: round(percentile(sorted, 50)),
       p99: round(percentile(sorted, 99)),
       foreignCpuPct: round((100 * Math.max(0, foreign)) / (seconds * 1000 * cpus().length), 0),
     };
     log(
-      `  webhook lag     p50 ${lag.p50} ms  p99 ${lag.p99} ms  (${lag.events} of ${expected} events at ` +
-        `${LAG_RATE} PUT/s)  other load ${lag.foreignCpuPct}%`,
+      `  webhook lag     p50 ${lag.p50} ms  p99 ${lag.p99} ms  (${lag.events} distinct events of ${expected} ` +
+        `writes committed, ${lag.writes2xx} answered 2xx in the window, ${lag.duplicates} duplicates` +
+        `${retried.length ? ` (${retried.join(', ')})` : ''}; ${LAG_RATE} PUT/s)  other load ${lag.foreignCpuPct}%`,
     );
     return { none: noneRun, dead: deadRun, lag };
   } finally {

@@ -11,6 +11,7 @@ import {
   SqlTransaction,
   SqliteStatements,
   sqliteTransaction,
+  TransactionOptions,
 } from './sql-transaction';
 
 /**
@@ -41,9 +42,9 @@ export class DatabaseService {
    * Runs fn inside one transaction of plain SQL (see SqlTransaction) and commits, sending the
    * statements it deferred with the COMMIT; rolls back if fn or any statement fails.
    */
-  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const driver = this.dataSource.driver;
-    if (driver instanceof MysqlDriver) return mysqlTransaction(driver, fn);
+    if (driver instanceof MysqlDriver) return mysqlTransaction(driver, fn, options);
     return this.serialize(() => sqliteTransaction(this.sqlite(), fn));
   }
 

@@ -21,6 +21,19 @@ export interface SqlTransaction {
   afterCommit(fn: () => void): void;
 }
 
+/** How a transaction differs from the default one. */
+export interface TransactionOptions {
+  /**
+   * MySQL/MariaDB: READ COMMITTED instead of the server's REPEATABLE READ, for this transaction
+   * only. A locking read (`FOR UPDATE`) then locks the rows it returns and nothing else: no gap
+   * locks, so rows inserted meanwhile into the range it read do not wait for its COMMIT, and rows it
+   * passed over are not kept locked. For a claim on a queue that other transactions keep appending
+   * to (README, "Webhooks", "Write throughput with a dead endpoint"). SQLite runs one write
+   * transaction at a time: nothing to choose.
+   */
+  readCommitted?: boolean;
+}
+
 /** The afterCommit callbacks of one transaction, run once it has committed. */
 class AfterCommit {
   private readonly fns: (() => void)[] = [];
@@ -72,10 +85,21 @@ export function runMysql<R>(target: Mysql2Queryable, sql: string, params: unknow
 }
 
 class MysqlTransaction extends AfterCommit implements SqlTransaction {
-  private pending: Statement[] = [{ sql: 'START TRANSACTION', params: [] }];
+  private pending: Statement[];
 
-  constructor(private readonly conn: Mysql2Connection) {
+  constructor(
+    private readonly conn: Mysql2Connection,
+    options: TransactionOptions,
+  ) {
     super();
+    // Without SESSION or GLOBAL, SET TRANSACTION applies to the next transaction only: the pooled
+    // connection goes back with the server's default.
+    this.pending = [
+      ...(options.readCommitted
+        ? [{ sql: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', params: [] }]
+        : []),
+      { sql: 'START TRANSACTION', params: [] },
+    ];
   }
 
   defer(sql: string, params: unknown[] = []): void {
@@ -110,9 +134,10 @@ class MysqlTransaction extends AfterCommit implements SqlTransaction {
 export async function mysqlTransaction<T>(
   driver: MysqlDriver,
   fn: (tx: SqlTransaction) => Promise<T>,
+  options: TransactionOptions = {},
 ): Promise<T> {
   const conn = (await driver.obtainMasterConnection()) as Mysql2Connection;
-  const tx = new MysqlTransaction(conn);
+  const tx = new MysqlTransaction(conn, options);
   try {
     const out = await fn(tx);
     await tx.commit();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
-import type { SqlTransaction } from '../database/sql-transaction';
+import type { SqlTransaction, TransactionOptions } from '../database/sql-transaction';
 import { WebhookDelivery } from './webhook-delivery.entity';
 
 /**
@@ -30,6 +30,9 @@ export type NewDelivery = Pick<WebhookDelivery, (typeof NEW_DELIVERY_PROPERTIES)
 
 /** Claims checked against the order rule per statement: a fixed number of placeholders, padded. */
 const ORDER_CHECK_CHUNK = 16;
+
+/** Claims lock only the rows they take (see claimDue). */
+const CLAIM_TRANSACTION: TransactionOptions = { readCommitted: true };
 
 /** Rows per INSERT: well under SQLite's limit of 32,766 parameters. */
 const QUEUE_CHUNK = 500;
@@ -73,9 +76,10 @@ export class WebhookDeliveriesRepository {
       const earlier = `SELECT 1 FROM ${rows.table} p WHERE ${p('merchant_id')} = ${d('merchant_id')} AND ${p('endpoint_id')} = ${d('endpoint_id')} AND ${p('customer_id')} = ${d('customer_id')} AND ${p('status')} = 'pending' AND ${p('seq')} < ${d('seq')}`;
       const owned = `${c('seq')} = ? AND ${c('lock_owner')} = ?`;
       const byEvent = `${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('event_id')} = ?`;
+      const notSkipped = (col: string) => `${col} NOT IN (${Array(SKIPPED_ENDPOINTS).fill('?').join(', ')})`;
       this.built = {
         rows,
-        anyDue: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('next_attempt_at')} <= ? LIMIT 1`,
+        anyDue: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('next_attempt_at')} <= ? AND ${notSkipped(c('endpoint_id'))} LIMIT 1`,
         // Due, not claimed by a live worker, and no earlier delivery of the same customer to the
         // same endpoint still pending (the subquery reads without locking).
         due:
@@ -86,7 +90,7 @@ export class WebhookDeliveriesRepository {
           ` WHERE ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
           ` AND (${d('locked_until')} IS NULL OR ${d('locked_until')} <= ?)` +
           ` AND NOT EXISTS (${earlier})` +
-          ` AND ${d('endpoint_id')} NOT IN (${Array(SKIPPED_ENDPOINTS).fill('?').join(', ')})` +
+          ` AND ${notSkipped(d('endpoint_id'))}` +
           ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
         claim: `UPDATE ${rows.table} SET ${c('locked_until')} = ?, ${c('lock_owner')} = ? WHERE ${c('seq')} = ?`,
         // Of the given claims, those with an earlier delivery of the same customer to the same endpoint still pending.
@@ -126,6 +130,14 @@ export class WebhookDeliveriesRepository {
    * committed delivery (the claiming read may have missed an earlier one committed while it ran),
    * and gives back the claims that must wait. `known` skips the cheap look for any due delivery
    * first (a change just committed some).
+   *
+   * What a dead endpoint costs the customer writes (README, "Webhooks", "Write throughput with a
+   * dead endpoint"): while its attempts hang, its due deliveries pile up at the head of the queue.
+   * The look first passes over full endpoints, so a poll that could start nothing is one plain
+   * read, not a claim transaction walking those rows under locks (SQLite's one write lock, which
+   * the writes wait for). The claim runs in READ COMMITTED on MySQL: under REPEATABLE READ its
+   * locking read would hold gap locks on the due range, and every new delivery (inserted in it,
+   * due now) would wait for the claim's COMMIT.
    */
   async claimDue(
     now: Date,
@@ -138,10 +150,10 @@ export class WebhookDeliveriesRepository {
   ): Promise<WebhookDelivery[]> {
     const { rows } = this.sql;
     const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
-    // Most polls find nothing: a plain read then, not a transaction that takes SQLite's write lock.
-    if (!known && (await this.db.query(this.sql.anyDue, [nowValue])).length === 0) return [];
     const full = [...busy].filter(([, n]) => n >= perEndpoint).map(([id]) => id);
     const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => full[i] ?? '');
+    // Most polls find nothing they could start: a plain read then, not a claim transaction.
+    if (!known && (await this.db.query(this.sql.anyDue, [nowValue, ...skipped])).length === 0) return [];
     const claimed = await this.db.transaction(async (tx) => {
       const found = (await tx.query(this.sql.due, [nowValue, nowValue, ...skipped, limit])).map((r) =>
         rows.hydrate(r),
@@ -156,7 +168,7 @@ export class WebhookDeliveriesRepository {
       });
       for (const d of picked) tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
       return picked;
-    });
+    }, CLAIM_TRANSACTION);
     const waiting = new Set<string>();
     for (let i = 0; i < claimed.length; i += ORDER_CHECK_CHUNK) {
       const seqs = claimed.slice(i, i + ORDER_CHECK_CHUNK).map((d) => d.seq);

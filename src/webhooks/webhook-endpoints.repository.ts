@@ -39,7 +39,8 @@ export class WebhookEndpointsRepository {
         findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${one}`,
         page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${live} ORDER BY ${c('created_at')} DESC, ${c('id')} LIMIT ? OFFSET ?`,
         count: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${live}`,
-        failing: `UPDATE ${rows.table} SET ${c('failing_since')} = COALESCE(${c('failing_since')}, ?), ${c('paused_until')} = ? WHERE ${one}`,
+        // Only an endpoint not paused already: the failures of one burst (the attempts in flight together) pause it once.
+        failing: `UPDATE ${rows.table} SET ${c('failing_since')} = COALESCE(${c('failing_since')}, ?), ${c('paused_until')} = ? WHERE ${one} AND (${c('paused_until')} IS NULL OR ${c('paused_until')} <= ?)`,
         succeeded: `UPDATE ${rows.table} SET ${c('failing_since')} = NULL, ${c('paused_until')} = NULL WHERE ${one} AND (${c('failing_since')} IS NOT NULL OR ${c('paused_until')} IS NOT NULL)`,
         disable: `UPDATE ${rows.table} SET ${c('disabled_at')} = ?, ${c('disabled_reason')} = ?, ${c('updated_at')} = ? WHERE ${one} AND ${c('disabled_at')} IS NULL AND ${c('deleted_at')} IS NULL AND ${c('failing_since')} <= ?`,
       };
@@ -112,10 +113,21 @@ export class WebhookEndpointsRepository {
     return res.affectedRows > 0;
   }
 
-  /** A failed attempt: the endpoint is failing since now (unless it already was) and paused until `until`. */
-  async markFailing(merchantId: string, id: string, now: Date, until: Date): Promise<void> {
-    const v = this.sql.rows.values({ failing_since: now, paused_until: until });
-    await this.db.query(this.sql.failing, [...v, merchantId, id]);
+  /**
+   * A failed attempt: unless the endpoint is paused already, it is failing since now (unless it
+   * already was) and paused until `until`. Whether this failure paused it.
+   */
+  async markFailing(merchantId: string, id: string, now: Date, until: Date): Promise<boolean> {
+    const [since, pause] = this.sql.rows.values({ failing_since: now, paused_until: until });
+    const [at] = this.sql.rows.values({ paused_until: now });
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.failing, [
+      since,
+      pause,
+      merchantId,
+      id,
+      at,
+    ]);
+    return res.affectedRows > 0;
   }
 
   async markSucceeded(merchantId: string, id: string): Promise<void> {

@@ -339,12 +339,16 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * A failed attempt pauses the whole endpoint until this delivery's next try: its other due
-   * deliveries wait until then too (order is kept either way). An endpoint with no success for
-   * WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are held until it is enabled again.
+   * deliveries wait until then too (order is kept either way). The attempts in flight with it
+   * (up to an endpoint's share) fail with it, and the first of them pauses the endpoint: the
+   * others leave the pause, and the endpoint's pending deliveries, as they are (moving them is one
+   * write per delivery, so once per backoff step rather than once per failed attempt). An endpoint
+   * with no success for WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are held until
+   * it is enabled again.
    */
   private async noteFailure(endpoint: WebhookEndpoint, now: Date, until: Date): Promise<void> {
-    await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until);
-    await this.deliveries.postpone(endpoint.merchant_id, endpoint.id, until, now);
+    if (await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until))
+      await this.deliveries.postpone(endpoint.merchant_id, endpoint.id, until, now);
     const since = new Date(now.getTime() - this.config.disableAfterMs);
     const hours = Math.round((this.config.disableAfterMs / 3_600_000) * 10) / 10;
     const reason = `No successful delivery for ${hours} hours`;
