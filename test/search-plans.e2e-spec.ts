@@ -88,10 +88,9 @@ describe('search plans', () => {
 
   async function explain(sql: string, params: unknown[]): Promise<Access[]> {
     if (db.dialect.kind === 'mysql') {
-      const rows = await db.query<{ table: string; type: string; key: string | null; Extra: string | null }[]>(
-        `EXPLAIN ${sql}`,
-        params,
-      );
+      const rows = await db.query<
+        { table: string; type: string; key: string | null; Extra: string | null }[]
+      >(`EXPLAIN ${sql}`, params);
       return rows
         .filter((r) => r.table !== null && !r.table.startsWith('<'))
         .map((r) => ({
@@ -103,7 +102,11 @@ describe('search plans', () => {
     }
     const rows = await db.query<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sql}`, params);
     return rows
-      .map((r) => /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?INDEX (\w+)| USING (INTEGER )?PRIMARY KEY)?/.exec(r.detail))
+      .map((r) =>
+        /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?INDEX (\w+)| USING (INTEGER )?PRIMARY KEY)?/.exec(
+          r.detail,
+        ),
+      )
       .filter((x): x is RegExpExecArray => x !== null && x[2] !== 'matches')
       .map((x) => ({
         table: x[2],
@@ -149,7 +152,10 @@ describe('search plans', () => {
       `customers:${pk()}`,
     ]);
     const v0 = await plans(`email=${encodeURIComponent(target.email!.toUpperCase())}`, true);
-    expect(indexes(v0)).toEqual(['customers:uq_customers_merchant_email', 'customers:uq_customers_merchant_email']);
+    expect(indexes(v0)).toEqual([
+      'customers:uq_customers_merchant_email',
+      'customers:uq_customers_merchant_email',
+    ]);
   });
 
   it('the unfiltered list reads a live index for the page and one customer_counts row for the total', async () => {
@@ -157,7 +163,9 @@ describe('search plans', () => {
       const [page, total] = await plans(query);
       expect(page.access).toHaveLength(1);
       expect(page.access[0].scan).toBe(false);
-      expect(['idx_customers_merchant_live', 'idx_customers_merchant_created']).toContain(page.access[0].index);
+      expect(['idx_customers_merchant_live', 'idx_customers_merchant_created']).toContain(
+        page.access[0].index,
+      );
       expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
     }
   });
@@ -166,18 +174,21 @@ describe('search plans', () => {
     ['', 'idx_customers_merchant_live'],
     ['&trashed=with', 'idx_customers_merchant_created'],
     ['&trashed=with&order=asc', 'idx_customers_merchant_created'],
-  ])('a cursor page%s reads the ids from %s from the cursor on, then rows by primary key', async (more, idx) => {
-    // The rows by primary key come last: the count is sent while the ids are read.
-    const [from, page, total, found] = await plans(`after=${target.id}${more}`);
-    expect(indexes([from])).toEqual([`customers:${pk()}`]);
-    expect(page.access.length).toBeGreaterThan(0);
-    for (const a of page.access) {
-      expect(a.index).toBe(idx);
-      expect(a.detail).toMatch(/range|created_at[<>=]/);
-    }
-    expect(indexes([found])).toEqual([`customers:${pk()}`]);
-    expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
-  });
+  ])(
+    'a cursor page%s reads the ids from %s from the cursor on, then rows by primary key',
+    async (more, idx) => {
+      // The rows by primary key come last: the count is sent while the ids are read.
+      const [from, page, total, found] = await plans(`after=${target.id}${more}`);
+      expect(indexes([from])).toEqual([`customers:${pk()}`]);
+      expect(page.access.length).toBeGreaterThan(0);
+      for (const a of page.access) {
+        expect(a.index).toBe(idx);
+        expect(a.detail).toMatch(/range|created_at[<>=]/);
+      }
+      expect(indexes([found])).toEqual([`customers:${pk()}`]);
+      expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
+    },
+  );
 
   it("the prefix path finds only the merchant's own customers (the other has the same names)", async () => {
     const res = await http(t).get('/customer?lastname=smi&per_page=100').set(m.bearer).expect(200);
