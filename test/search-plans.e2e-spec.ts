@@ -63,12 +63,13 @@ describe('search plans', () => {
           if (merchant === m.merchantId) mine.add(c.id);
           if (merchant === m.merchantId && i === BOOK / 2 + 1) target = c;
           repo.insert(tx, [c]);
+          repo.writeWords(tx, merchant, [{ before: null, after: c }]);
         }
         repo.addToCounts(tx, merchant, { live: BOOK - BOOK / 50, deleted: BOOK / 50 });
         return Promise.resolve();
       });
     }
-    await db.query(db.dialect.kind === 'mysql' ? 'ANALYZE TABLE customers' : 'ANALYZE');
+    await db.query(db.dialect.kind === 'mysql' ? 'ANALYZE TABLE customers, customer_words' : 'ANALYZE');
   });
   afterAll(() => t.close());
 
@@ -199,5 +200,56 @@ describe('search plans', () => {
     expect(ids.every((id) => mine.has(id))).toBe(true);
     const unfiltered = await http(t).get('/customer?per_page=1').set(m.bearer).expect(200);
     expect(unfiltered.body).toMatchObject({ total: BOOK - BOOK / 50, total_relation: 'eq' });
+  });
+
+  const wordsPk = () => 'PRIMARY'; // MySQL's clustered key; SQLite's WITHOUT ROWID table, "USING PRIMARY KEY"
+
+  it.each([
+    'keywords[]=first1',
+    'keywords[]=first1&sort=lastname&order=asc',
+    `keywords[]=first1&after={target}`,
+  ])(
+    'a keyword with few matches (%s): count and page through a range of customer_words, each customer by primary key',
+    async (query) => {
+      const p = await plans(query.replace('{target}', target.id));
+      const [count, ids, rows] = p.slice(-3);
+      for (const s of [count, ids]) {
+        expect(s.sql).toContain(
+          `FROM ${db.dialect.kind === 'mysql' ? '`customer_words`' : '"customer_words"'} w`,
+        );
+        expect(indexes([s])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+      }
+      expect(indexes([rows])).toEqual([`customers:${pk()}`]);
+      for (const a of [...count.access, ...ids.access]) expect(a.scan).toBe(false);
+    },
+  );
+
+  it.each([
+    ['', 'idx_customers_merchant_live'],
+    ['&trashed=with', 'idx_customers_merchant_created'],
+  ])(
+    'a keyword with many matches%s: the capped count through customer_words, the page from %s in created_at order',
+    async (more, idx) => {
+      // 2,940 live matches: more than KEYWORD_SPARSE_MAX.
+      const [count, page] = await plans(`keywords[]=example${more}`);
+      expect(indexes([count])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+      expect(indexes([page])).toEqual([`customers:${idx}`]);
+      expect(page.access[0].detail).not.toMatch(/TEMP B-TREE|filesort/i);
+    },
+  );
+
+  it('a phone-like keyword reads two ranges of customer_words (its longest part, its digits), not the whole table', async () => {
+    const [count] = await plans(`keywords[]=${encodeURIComponent('(407) 555')}`);
+    // SQLite reads each range on its own (MULTI-INDEX OR); MySQL one range access of both.
+    expect([...new Set(count.access.map((a) => a.table))].sort()).toEqual(['c', 'w']);
+    for (const a of count.access) expect(a.scan).toBe(false);
+    for (const a of count.access.filter((x) => x.table === 'w')) expect(a.index).toBe(wordsPk());
+  });
+
+  it("the keyword path finds only the merchant's own customers (the other has the same words)", async () => {
+    const res = await http(t).get('/customer?keywords[]=smith&per_page=100').set(m.bearer).expect(200);
+    expect(res.body).toMatchObject({ total: 240, total_relation: 'eq' });
+    const ids = (res.body.data as { id: string }[]).map((c) => c.id);
+    expect(ids.every((id) => mine.has(id))).toBe(true);
   });
 });
