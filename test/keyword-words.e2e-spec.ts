@@ -136,6 +136,16 @@ describe('keywords through the word table', () => {
     expect(await idsFor(m, 'lazarus')).toEqual([c.id]);
   });
 
+  it('a word longer than the table keeps (cut short there) and letters outside ASCII still match whole', async () => {
+    const m = await newMerchant(t);
+    const long = `Pneumonoultramicroscopicsilicovolcanoconiosis${'İ'.repeat(40)}`;
+    const c = await createStaxCustomer(t, m, { firstname: 'Zoë', email: null, notes: `said ${long}` });
+    await createStaxCustomer(t, m, { firstname: 'Other', email: null, notes: `said ${long.slice(0, 40)}x` });
+    expect(await idsFor(m, long.toLowerCase())).toEqual([c.id]);
+    expect(await idsFor(m, 'ZOË')).toEqual([c.id]);
+    await wordsAgree(m, c.id);
+  });
+
   it("another merchant's words never match, nor count", async () => {
     const [m, other] = [await newMerchant(t), await newMerchant(t)];
     const mine = await createStaxCustomer(t, m, { firstname: 'Tenantword', email: null });

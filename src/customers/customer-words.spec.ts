@@ -60,6 +60,8 @@ describe('customer words', () => {
     const long = '😀'.repeat(MAX_WORD_LENGTH + 5);
     expect([...normalizeWord(long)]).toHaveLength(MAX_WORD_LENGTH);
     expect(normalizeWord(long).startsWith(normalizeWord('😀😀'))).toBe(true);
+    // İ lower-cases to two code points; the column holds MAX_WORD_LENGTH of them at most.
+    expect([...normalizeWord('İ'.repeat(MAX_WORD_LENGTH))]).toHaveLength(MAX_WORD_LENGTH);
   });
 
   it.each([

@@ -45,9 +45,12 @@ export function digitsOf(text: string): string {
 export function normalizeWord(text: string): string {
   let out = '';
   let n = 0;
+  // Counted after lower-casing: İ becomes two code points.
   for (const ch of text) {
-    if (n++ === MAX_WORD_LENGTH) break;
-    out += ch.toLowerCase();
+    for (const lower of ch.toLowerCase()) {
+      if (n++ === MAX_WORD_LENGTH) return out;
+      out += lower;
+    }
   }
   return out;
 }
