@@ -141,7 +141,7 @@ describe('keywords through the word table', () => {
     const long = `Pneumonoultramicroscopicsilicovolcanoconiosis${'İ'.repeat(40)}`;
     const c = await createStaxCustomer(t, m, { firstname: 'Zoë', email: null, notes: `said ${long}` });
     await createStaxCustomer(t, m, { firstname: 'Other', email: null, notes: `said ${long.slice(0, 40)}x` });
-    expect(await idsFor(m, long.toLowerCase())).toEqual([c.id]);
+    expect(await idsFor(m, long)).toEqual([c.id]);
     expect(await idsFor(m, 'ZOË')).toEqual([c.id]);
     await wordsAgree(m, c.id);
   });
