@@ -43,8 +43,6 @@ export const PREFIX_INDEXES: Partial<Record<PrefixColumn, string>> = {
   company: 'idx_customers_prefix_company',
 };
 
-export { KEYWORD_COLUMNS };
-
 /** Word rows (3 parameters each) per INSERT into customer_words. */
 const WORD_CHUNK = 1000;
 
