@@ -309,11 +309,7 @@ export class CustomersRepository {
     const pageParams = [...where.params, ...page.params, s.take, page.skip];
     const [found, n] = await Promise.all([
       index
-        ? this.pageByIds(
-            merchantId,
-            `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`,
-            pageParams,
-          )
+        ? this.pageByIds(merchantId, `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`, pageParams)
         : this.db.query(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
       filtered
         ? this.db

@@ -132,9 +132,7 @@ export class InitialSchema1732300000000 implements MigrationInterface {
     if (mysql) {
       // Whatever the database's default character set, names with emoji must fit.
       for (const table of ['merchants', 'api_keys', 'customers', 'audit_entries']) {
-        await queryRunner.query(
-          `ALTER TABLE \`${table}\` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-        );
+        await queryRunner.query(`ALTER TABLE \`${table}\` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       }
     }
   }

@@ -31,9 +31,7 @@ export class IdempotencyKeys1732400000000 implements MigrationInterface {
     );
     if (mysql) {
       // Keys are compared byte for byte: "abc" and "ABC" are two keys, as on SQLite.
-      await queryRunner.query(
-        'ALTER TABLE `idempotency_keys` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
-      );
+      await queryRunner.query('ALTER TABLE `idempotency_keys` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
     }
   }
 
