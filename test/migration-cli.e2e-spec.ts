@@ -241,6 +241,16 @@ describe('migration CLI: customers:import, customers:export, demo:seed', () => {
     expect(a.body).toMatchObject({ company: 'Matched Co' });
     const b = await http(t).get(`/customer/${byRef.id}`).set(m.bearer).expect(200);
     expect(b.body).toMatchObject({ notes: 'by reference', firstname: 'John' });
+    // The import keeps the keywords' word table: updated and created customers are found by their new words.
+    const found = async (keyword: string) =>
+      (
+        (await http(t).get(`/customer?keywords[]=${keyword}`).set(m.bearer).expect(200)).body as {
+          data: { id: string; reference: string | null }[];
+        }
+      ).data;
+    expect((await found('matched')).map((c) => c.id)).toEqual([byEmail.id]);
+    expect((await found('nine')).map((c) => c.reference)).toEqual(['R-9']);
+    expect((await found('reference')).map((c) => c.id)).toEqual([byRef.id]);
   });
 
   it('a file that is not CSV or NDJSON stops with one clear line (exit 2)', async () => {

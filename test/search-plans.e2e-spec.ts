@@ -63,12 +63,13 @@ describe('search plans', () => {
           if (merchant === m.merchantId) mine.add(c.id);
           if (merchant === m.merchantId && i === BOOK / 2 + 1) target = c;
           repo.insert(tx, [c]);
+          repo.writeWords(tx, merchant, [{ before: null, after: c }]);
         }
         repo.addToCounts(tx, merchant, { live: BOOK - BOOK / 50, deleted: BOOK / 50 });
         return Promise.resolve();
       });
     }
-    await db.query(db.dialect.kind === 'mysql' ? 'ANALYZE TABLE customers' : 'ANALYZE');
+    await db.query(db.dialect.kind === 'mysql' ? 'ANALYZE TABLE customers, customer_words' : 'ANALYZE');
   });
   afterAll(() => t.close());
 
@@ -88,10 +89,9 @@ describe('search plans', () => {
 
   async function explain(sql: string, params: unknown[]): Promise<Access[]> {
     if (db.dialect.kind === 'mysql') {
-      const rows = await db.query<{ table: string; type: string; key: string | null; Extra: string | null }[]>(
-        `EXPLAIN ${sql}`,
-        params,
-      );
+      const rows = await db.query<
+        { table: string; type: string; key: string | null; Extra: string | null }[]
+      >(`EXPLAIN ${sql}`, params);
       return rows
         .filter((r) => r.table !== null && !r.table.startsWith('<'))
         .map((r) => ({
@@ -103,7 +103,11 @@ describe('search plans', () => {
     }
     const rows = await db.query<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sql}`, params);
     return rows
-      .map((r) => /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?INDEX (\w+)| USING (INTEGER )?PRIMARY KEY)?/.exec(r.detail))
+      .map((r) =>
+        /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?INDEX (\w+)| USING (INTEGER )?PRIMARY KEY)?/.exec(
+          r.detail,
+        ),
+      )
       .filter((x): x is RegExpExecArray => x !== null && x[2] !== 'matches')
       .map((x) => ({
         table: x[2],
@@ -149,7 +153,10 @@ describe('search plans', () => {
       `customers:${pk()}`,
     ]);
     const v0 = await plans(`email=${encodeURIComponent(target.email!.toUpperCase())}`, true);
-    expect(indexes(v0)).toEqual(['customers:uq_customers_merchant_email', 'customers:uq_customers_merchant_email']);
+    expect(indexes(v0)).toEqual([
+      'customers:uq_customers_merchant_email',
+      'customers:uq_customers_merchant_email',
+    ]);
   });
 
   it('the unfiltered list reads a live index for the page and one customer_counts row for the total', async () => {
@@ -157,7 +164,9 @@ describe('search plans', () => {
       const [page, total] = await plans(query);
       expect(page.access).toHaveLength(1);
       expect(page.access[0].scan).toBe(false);
-      expect(['idx_customers_merchant_live', 'idx_customers_merchant_created']).toContain(page.access[0].index);
+      expect(['idx_customers_merchant_live', 'idx_customers_merchant_created']).toContain(
+        page.access[0].index,
+      );
       expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
     }
   });
@@ -166,18 +175,21 @@ describe('search plans', () => {
     ['', 'idx_customers_merchant_live'],
     ['&trashed=with', 'idx_customers_merchant_created'],
     ['&trashed=with&order=asc', 'idx_customers_merchant_created'],
-  ])('a cursor page%s reads the ids from %s from the cursor on, then rows by primary key', async (more, idx) => {
-    // The rows by primary key come last: the count is sent while the ids are read.
-    const [from, page, total, found] = await plans(`after=${target.id}${more}`);
-    expect(indexes([from])).toEqual([`customers:${pk()}`]);
-    expect(page.access.length).toBeGreaterThan(0);
-    for (const a of page.access) {
-      expect(a.index).toBe(idx);
-      expect(a.detail).toMatch(/range|created_at[<>=]/);
-    }
-    expect(indexes([found])).toEqual([`customers:${pk()}`]);
-    expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
-  });
+  ])(
+    'a cursor page%s reads the ids from %s from the cursor on, then rows by primary key',
+    async (more, idx) => {
+      // The rows by primary key come last: the count is sent while the ids are read.
+      const [from, page, total, found] = await plans(`after=${target.id}${more}`);
+      expect(indexes([from])).toEqual([`customers:${pk()}`]);
+      expect(page.access.length).toBeGreaterThan(0);
+      for (const a of page.access) {
+        expect(a.index).toBe(idx);
+        expect(a.detail).toMatch(/range|created_at[<>=]/);
+      }
+      expect(indexes([found])).toEqual([`customers:${pk()}`]);
+      expect(indexes([total])).toEqual([`customer_counts:${counts()}`]);
+    },
+  );
 
   it("the prefix path finds only the merchant's own customers (the other has the same names)", async () => {
     const res = await http(t).get('/customer?lastname=smi&per_page=100').set(m.bearer).expect(200);
@@ -188,5 +200,56 @@ describe('search plans', () => {
     expect(ids.every((id) => mine.has(id))).toBe(true);
     const unfiltered = await http(t).get('/customer?per_page=1').set(m.bearer).expect(200);
     expect(unfiltered.body).toMatchObject({ total: BOOK - BOOK / 50, total_relation: 'eq' });
+  });
+
+  const wordsPk = () => 'PRIMARY'; // MySQL's clustered key; SQLite's WITHOUT ROWID table, "USING PRIMARY KEY"
+
+  it.each([
+    'keywords[]=first1',
+    'keywords[]=first1&sort=lastname&order=asc',
+    `keywords[]=first1&after={target}`,
+  ])(
+    'a keyword with few matches (%s): count and page through a range of customer_words, each customer by primary key',
+    async (query) => {
+      const p = await plans(query.replace('{target}', target.id));
+      const [count, ids, rows] = p.slice(-3);
+      for (const s of [count, ids]) {
+        expect(s.sql).toContain(
+          `FROM ${db.dialect.kind === 'mysql' ? '`customer_words`' : '"customer_words"'} w`,
+        );
+        expect(indexes([s])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+      }
+      expect(indexes([rows])).toEqual([`customers:${pk()}`]);
+      for (const a of [...count.access, ...ids.access]) expect(a.scan).toBe(false);
+    },
+  );
+
+  it.each([
+    ['', 'idx_customers_merchant_live'],
+    ['&trashed=with', 'idx_customers_merchant_created'],
+  ])(
+    'a keyword with many matches%s: the capped count through customer_words, the page from %s in created_at order',
+    async (more, idx) => {
+      // 2,940 live matches: more than KEYWORD_SPARSE_MAX.
+      const [count, page] = await plans(`keywords[]=example${more}`);
+      expect(indexes([count])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+      expect(indexes([page])).toEqual([`customers:${idx}`]);
+      expect(page.access[0].detail).not.toMatch(/TEMP B-TREE|filesort/i);
+    },
+  );
+
+  it('a phone-like keyword reads two ranges of customer_words (its longest part, its digits), not the whole table', async () => {
+    const [count] = await plans(`keywords[]=${encodeURIComponent('(407) 555')}`);
+    // SQLite reads each range on its own (MULTI-INDEX OR); MySQL one range access of both.
+    expect([...new Set(count.access.map((a) => a.table))].sort()).toEqual(['c', 'w']);
+    for (const a of count.access) expect(a.scan).toBe(false);
+    for (const a of count.access.filter((x) => x.table === 'w')) expect(a.index).toBe(wordsPk());
+  });
+
+  it("the keyword path finds only the merchant's own customers (the other has the same words)", async () => {
+    const res = await http(t).get('/customer?keywords[]=smith&per_page=100').set(m.bearer).expect(200);
+    expect(res.body).toMatchObject({ total: 240, total_relation: 'eq' });
+    const ids = (res.body.data as { id: string }[]).map((c) => c.id);
+    expect(ids.every((id) => mine.has(id))).toBe(true);
   });
 });

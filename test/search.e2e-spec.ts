@@ -72,6 +72,22 @@ describe('search at scale', () => {
       expect(v0.body).toMatchObject({ total: LIMIT, total_relation: 'gte' });
     });
 
+    it('a keyword total counts through the word table up to the limit too, for this merchant only', async () => {
+      const other = await newMerchant(t);
+      await createStaxCustomer(t, other, { firstname: 'Few' });
+      expect((await get(m, 'keywords[]=few').expect(200)).body).toMatchObject({
+        total: 1,
+        total_relation: 'eq',
+      });
+      const many = await get(m, 'keywords[]=many&per_page=2&page=2').expect(200);
+      expect(many.body).toMatchObject({
+        total: LIMIT,
+        total_relation: 'gte',
+        last_page: Math.ceil(LIMIT / 2),
+      });
+      expect(many.body.data).toHaveLength(2);
+    });
+
     it('a page that starts past the counted window is 400 and says how to go on', async () => {
       // Within the window: pages 1-3 of 2 start at 0, 2, 4 (< 5).
       await get(m, 'firstname=many&per_page=2&page=3').expect(200);

@@ -66,6 +66,9 @@ describe('SQL statements', () => {
     customers.update(tx, merchant, [{ id, values }]);
     customers.insert(tx, [{ id, merchant_id: merchant } as Customer]);
     customers.addToCounts(tx, merchant, { live: 1, deleted: 0 });
+    // Its words (customer_words): a renamed customer's old word out, its new one in.
+    const before = { id, firstname: 'Ann', lastname: 'Lee' } as Customer;
+    customers.writeWords(tx, merchant, [{ before, after: { ...before, firstname: 'Bo' } }]);
     expect(statements).toMatchSnapshot();
   });
 
@@ -81,6 +84,10 @@ describe('SQL statements', () => {
     customers.insert(tx, [
       { id, merchant_id: merchant } as Customer,
       { id: other, merchant_id: merchant } as Customer,
+    ]);
+    customers.writeWords(tx, merchant, [
+      { before: null, after: { id, firstname: 'A' } as Customer },
+      { before: null, after: { id: other, firstname: 'B', email: 'b@example.com' } as Customer },
     ]);
     expect(statements).toMatchSnapshot();
   });
@@ -135,6 +142,12 @@ describe('SQL statements', () => {
           },
           10_000,
         );
+        // Keywords: the capped count through customer_words, then few matches' page from it…
+        const keywords = { ...none, ...newest, keywords: ['smith', '(407) 555'], start: { skip: 0 } };
+        await customers.search(merchant, keywords, 10_000);
+        // …or many matches' page from the live index.
+        jest.replaceProperty(customers, 'sparseMax', -1);
+        await customers.search(merchant, keywords, 10_000);
       }),
     ).toMatchSnapshot();
   });

@@ -13,6 +13,13 @@ const KEYWORD = 'smith';
 /** A per-field filter on a rare prefix: 1 in 40 first names × 1 in 100 last names (0.025 %). */
 const RARE_FILTER = 'email=mary.jones';
 
+/**
+ * Keywords of the keyword scenarios, by share of the seeded customers they match (bench/lib/seed.js):
+ * a company 1 in 10,000 has, the surname of 1 in 100 (also in their emails), the mail domain of 3 in 10.
+ */
+const KEYWORDS = { rare: 'zephyr', smith: 'smith', gmail: 'gmail' };
+const KEYWORD_SHARE = { rare: '0.01 %', smith: '1 %', gmail: '30 %' };
+
 /** Items per request of the bulk scenario. */
 const BULK_ITEMS = 100;
 
@@ -188,6 +195,18 @@ const SCENARIOS = [
       headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
     }),
   },
+  ...Object.entries(KEYWORDS).map(([name, keyword]) => ({
+    name: `list_kw_${name}`,
+    alonePath: `/customer?keywords%5B%5D=${keyword}`,
+    title: `GET /customer?keywords[]=${keyword} (${KEYWORD_SHARE[name]})`,
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => ({
+      method: 'GET',
+      path: `/customer?keywords%5B%5D=${keyword}`,
+      headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+    }),
+  })),
 ];
 
 function pick(list) {

@@ -3,7 +3,18 @@ import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import type { SqlTransaction } from '../database/sql-transaction';
 import { CustomerCount } from './customer-count.entity';
+import { CustomerWord } from './customer-word.entity';
 import { Customer } from './customer.entity';
+import {
+  digitsOf,
+  KEYWORD_COLUMNS,
+  KEYWORD_SEPARATORS,
+  keywordPrefixes,
+  PHONE_LIKE,
+  WORD_SEPARATORS,
+  wordChanges,
+  wordsOf,
+} from './customer-words';
 
 /** Columns a per-field filter may match the start of (phone by its digits). */
 export type PrefixColumn =
@@ -32,17 +43,15 @@ export const PREFIX_INDEXES: Partial<Record<PrefixColumn, string>> = {
   company: 'idx_customers_prefix_company',
 };
 
-/** Columns a keyword may match the start of a word in (phone by its digits). */
-export const KEYWORD_COLUMNS = [
-  'id',
-  'firstname',
-  'lastname',
-  'email',
-  'company',
-  'notes',
-  'reference',
-  'phone',
-] as const;
+/** Word rows (3 parameters each) per INSERT into customer_words. */
+const WORD_CHUNK = 1000;
+
+/**
+ * A keyword search with at most this many matches reads them all through the word table and
+ * sorts them; with more, it walks the merchant's customers in page order instead, checking each
+ * row, and the page fills early (README, "Search at a million customers", has the measurements).
+ */
+export const KEYWORD_SPARSE_MAX = 2000;
 
 /** Columns a list may be sorted on (then by id, for a stable order). */
 export type SortColumn =
@@ -89,29 +98,12 @@ export interface SearchPage {
   exact: boolean;
 }
 
-/**
- * Characters that separate words for keywords: whitespace and the punctuation of email
- * addresses and ids. Each is turned into a space before matching, so a word starts the text or
- * follows a space.
- */
-const WORD_SEPARATORS = ['.', '@', '-', '_', '+', '\t', '\n', '\r'];
-
-/** The same separators, in a keyword. */
-const KEYWORD_SEPARATORS = /[.@\-_+\t\n\r]/g;
-
-/** A keyword that reads as (part of) a phone number: digits, spaces and - . ( ) +. */
-const PHONE_LIKE = /^[\d\s().+-]+$/;
-
 /** Characters a stored phone number may have besides its digits. */
 const PHONE_PUNCTUATION = [' ', '-', '.', '(', ')', '+'];
 
 /** LIKE with '!' as the escape character (the same on MySQL and SQLite), so % and _ are plain text. */
 function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (ch) => '!' + ch);
-}
-
-function digitsOf(text: string): string {
-  return text.replace(/\D/g, '');
 }
 
 /** All SQL about customers (table `customers`). Every statement is scoped by merchant_id first. */
@@ -122,6 +114,7 @@ export class CustomersRepository {
     selectOne: string;
     where: string;
     counts: { rows: EntityRows<CustomerCount>; add: string; read: string };
+    words: EntityRows<CustomerWord>;
   };
 
   constructor(private readonly db: DatabaseService) {}
@@ -145,6 +138,7 @@ export class CustomersRepository {
       };
       this.built = {
         rows,
+        words: new EntityRows(this.db.dataSource, CustomerWord),
         where,
         selectOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${where}`,
         counts,
@@ -291,11 +285,13 @@ export class CustomersRepository {
   /**
    * One page of the search and the number of all matches. A search with any filter counts up to
    * `countLimit` + 1 matches and stops there (`exact: false`, total = countLimit); the plain list
-   * of a merchant's customers is always counted exactly.
+   * of a merchant's customers is always counted exactly. Keywords without an indexed per-field
+   * filter are looked up in the word table (searchByWords).
    */
   async search(merchantId: string, s: CustomerSearch, countLimit: number): Promise<SearchPage> {
     const { rows } = this.sql;
     const where = this.searchWhere(merchantId, s);
+    if (!where.index && where.words) return this.searchByWords(merchantId, s, where.words, countLimit);
     const page = this.pageOf(s);
     const filtered = where.filtered;
     // A cursor page without an indexed filter reads the index in created_at order from the cursor
@@ -326,6 +322,105 @@ export class CustomersRepository {
     ]);
     const exact = !filtered || n <= countLimit;
     return { rows: found.map((r) => rows.hydrate(r)), total: exact ? n : countLimit, exact };
+  }
+
+  /**
+   * A keyword search through the word table. Its candidates are the customers with a word that
+   * starts with one of `prefixes` (one range each of the primary key), each checked on its row
+   * against the whole search, as any other plan checks it. First the capped count, through the
+   * word table; then, with few matches (KEYWORD_SPARSE_MAX), the page from those matches, sorted;
+   * with more, the page by walking the merchant's customers in page order, which fills early.
+   */
+  private async searchByWords(
+    merchantId: string,
+    s: CustomerSearch,
+    prefixes: string[],
+    countLimit: number,
+  ): Promise<SearchPage> {
+    const { rows, words } = this.sql;
+    const { dialect } = this.db;
+    const c = (property: string) => `c.${rows.column(property)}`;
+    const where = this.searchWhere(merchantId, s, c);
+    const ranges = prefixes.map((p) =>
+      dialect.wordPrefix(`w.${words.column('word')}`, p, `${escapeLike(p)}%`),
+    );
+    const join =
+      `FROM ${words.table} w ${dialect.joinLeftFirst} ${rows.table} c ON ${c('id')} = w.${words.column('customer_id')} ` +
+      `WHERE w.${words.column('merchant_id')} = ? AND (${ranges.map((r) => `(${r.sql})`).join(' OR ')}) AND ${where.sql}`;
+    const joinParams = [merchantId, ...ranges.flatMap((r) => r.params), ...where.params];
+    const n = Number(
+      (
+        await this.db.query<{ n: number | string }[]>(
+          `SELECT COUNT(*) AS n FROM (SELECT DISTINCT ${c('id')} ${join} LIMIT ?) matches`,
+          [...joinParams, countLimit + 1],
+        )
+      )[0].n,
+    );
+    const exact = n <= countLimit;
+    const total = exact ? n : countLimit;
+    let found: Record<string, unknown>[];
+    if (exact && n <= this.sparseMax) {
+      const page = this.pageOf(s, c);
+      const order = [c(s.sort), c('id')].filter((col, i, all) => all.indexOf(col) === i);
+      found = await this.pageByIds(
+        merchantId,
+        `SELECT DISTINCT ${order.map((col, i) => `${col} AS ${i === order.length - 1 ? 'id' : `k${i}`}`).join(', ')} ` +
+          `${join}${page.where.map((p) => ` AND ${p}`).join('')} ORDER BY ${page.order} LIMIT ? OFFSET ?`,
+        [...joinParams, ...page.params, s.take, page.skip],
+      );
+    } else {
+      // The merchant's customers in created_at order through its live (or every-customer) index,
+      // each row checked; ordered otherwise, the database sorts the matches as without keywords.
+      const plain = this.searchWhere(merchantId, s);
+      const page = this.pageOf(s);
+      const index =
+        s.sort === 'created_at'
+          ? s.trashed === 'with'
+            ? 'idx_customers_merchant_created'
+            : 'idx_customers_merchant_live'
+          : undefined;
+      found = await this.db.query(
+        `SELECT ${rows.selectList} FROM ${rows.table}${index ? dialect.useIndex(index) : ''} ` +
+          `WHERE ${[plain.sql, ...page.where].join(' AND ')} ORDER BY ${page.order} LIMIT ? OFFSET ?`,
+        [...plain.params, ...page.params, s.take, page.skip],
+      );
+    }
+    return { rows: found.map((r) => rows.hydrate(r)), total, exact };
+  }
+
+  /** The sparse plan's limit (KEYWORD_SPARSE_MAX); the tests lower it to run both plans on a small book. */
+  sparseMax = KEYWORD_SPARSE_MAX;
+
+  /**
+   * Queues the word-table changes of written customers (customer-words.ts): all the words of a new
+   * one (`before` null), the words that changed of an updated one. Deletes one statement per
+   * customer; inserts WORD_CHUNK rows a statement.
+   */
+  writeWords(
+    tx: SqlTransaction,
+    merchantId: string,
+    changes: readonly { before: Customer | null; after: Customer }[],
+  ): void {
+    const { words } = this.sql;
+    const added: unknown[] = [];
+    for (const { before, after } of changes) {
+      const change = wordChanges(before ? wordsOf(before) : new Set(), wordsOf(after));
+      for (const w of change.added) added.push(merchantId, w, after.id);
+      if (change.removed.length > 0) {
+        tx.defer(
+          `DELETE FROM ${words.table} WHERE ${words.column('merchant_id')} = ? AND ${words.column('word')} IN (${change.removed.map(() => '?').join(', ')}) AND ${words.column('customer_id')} = ?`,
+          [merchantId, ...change.removed, after.id],
+        );
+      }
+    }
+    for (let i = 0; i < added.length; i += WORD_CHUNK * 3) {
+      const chunk = added.slice(i, i + WORD_CHUNK * 3);
+      // IGNORE: a word already there (written by a run of the backfill racing this write) is no error.
+      tx.defer(
+        `${this.db.dialect.insertIgnore} INTO ${words.table} (${['merchant_id', 'word', 'customer_id'].map((p) => words.column(p)).join(', ')}) VALUES ${new Array(chunk.length / 3).fill('(?, ?, ?)').join(', ')}`,
+        chunk,
+      );
+    }
   }
 
   /**
@@ -361,13 +456,16 @@ export class CustomersRepository {
     return trashed === 'without' ? live : trashed === 'only' ? deleted : live + deleted;
   }
 
-  private pageOf(s: CustomerSearch): { where: string[]; params: unknown[]; order: string; skip: number } {
-    const { rows } = this.sql;
-    const order = `${rows.column(s.sort)} ${s.order}, ${rows.column('id')} ${s.order}`;
+  /** `col` names a customers column in the statement (qualified when customers is joined). */
+  private pageOf(
+    s: CustomerSearch,
+    col: (property: string) => string = (p) => this.sql.rows.column(p),
+  ): { where: string[]; params: unknown[]; order: string; skip: number } {
+    const order = `${col(s.sort)} ${s.order}, ${col('id')} ${s.order}`;
     if ('skip' in s.start) return { where: [], params: [], order, skip: s.start.skip };
     // Keyset on (created_at, id): the next page starts right after the given customer.
-    const [createdAt, id] = [rows.column('created_at'), rows.column('id')];
-    const keyset = this.keyset(s.order === 'DESC' ? '<' : '>', s.start.after);
+    const [createdAt, id] = [col('created_at'), col('id')];
+    const keyset = this.keyset(s.order === 'DESC' ? '<' : '>', s.start.after, col);
     return {
       where: [keyset.sql],
       params: keyset.params,
@@ -382,9 +480,13 @@ export class CustomersRepository {
    * of the index from the cursor on; without it, it walked the index from its end (10 ms of
    * database CPU per page at 10k customers).
    */
-  private keyset(cmp: '<' | '>', from: Pick<Customer, 'id' | 'created_at'>): { sql: string; params: unknown[] } {
+  private keyset(
+    cmp: '<' | '>',
+    from: Pick<Customer, 'id' | 'created_at'>,
+    col: (property: string) => string = (p) => this.sql.rows.column(p),
+  ): { sql: string; params: unknown[] } {
     const { rows } = this.sql;
-    const [createdAt, id] = [rows.column('created_at'), rows.column('id')];
+    const [createdAt, id] = [col('created_at'), col('id')];
     const [at] = rows.values({ created_at: from.created_at });
     return {
       sql: `${createdAt} ${cmp}= ? AND (${createdAt} ${cmp} ? OR (${createdAt} = ? AND ${id} ${cmp} ?))`,
@@ -392,16 +494,23 @@ export class CustomersRepository {
     };
   }
 
+  /**
+   * The search's conditions on a customer's row. `index`: the prefix index of the first per-field
+   * filter one serves; `words`: the word-table prefixes of the keyword likely to have the fewest
+   * candidates (the one whose shortest prefix is longest).
+   */
   private searchWhere(
     merchantId: string,
     s: CustomerSearch,
-  ): { sql: string; params: unknown[]; filtered: boolean; index?: string } {
-    const { rows } = this.sql;
+    col: (property: string) => string = (p) => this.sql.rows.column(p),
+  ): { sql: string; params: unknown[]; filtered: boolean; index?: string; words?: string[] } {
     let index: string | undefined;
-    const parts = [`${rows.column('merchant_id')} = ?`];
+    let words: string[] | undefined;
+    const shortest = (prefixes: string[]) => Math.min(...prefixes.map((p) => [...p].length));
+    const parts = [`${col('merchant_id')} = ?`];
     const params: unknown[] = [merchantId];
-    if (s.trashed === 'without') parts.push(`${rows.column('deleted_at')} IS NULL`);
-    if (s.trashed === 'only') parts.push(`${rows.column('deleted_at')} IS NOT NULL`);
+    if (s.trashed === 'without') parts.push(`${col('deleted_at')} IS NULL`);
+    if (s.trashed === 'only') parts.push(`${col('deleted_at')} IS NOT NULL`);
     const base = parts.length;
     const add = (sql: string, ...values: unknown[]) => {
       parts.push(sql);
@@ -410,43 +519,45 @@ export class CustomersRepository {
     for (const { column, text } of s.startsWith) {
       // A phone filter without a digit has nothing to compare: it matches no one.
       if (column === 'phone' && digitsOf(text) === '') add('1 = 0');
-      else if (column === 'phone') add(`${this.phoneDigits()} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
+      else if (column === 'phone') add(`${this.phoneDigits(col)} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
       else {
         const pattern = `${escapeLike(text)}%`;
         // The first filter an index serves picks the rows: its range, then the exact check.
         if (!index && PREFIX_INDEXES[column]) {
           index = PREFIX_INDEXES[column];
-          const range = this.db.dialect.prefixRange(rows.column(column), text, pattern);
+          const range = this.db.dialect.prefixRange(col(column), text, pattern);
           add(range.sql, ...range.params);
         }
-        add(this.startsWith(rows.column(column)), pattern);
+        add(this.startsWith(col(column)), pattern);
       }
     }
     for (const raw of s.keywords) {
       // Separators in a keyword match separators in the text: "smith.j" finds smith.j@example.com.
       const keyword = raw.replace(KEYWORD_SEPARATORS, ' ').replace(/^ +| +$/g, '');
       if (keyword === '') continue;
+      const prefixes = keywordPrefixes(raw);
+      if (!words || shortest(prefixes) > shortest(words)) words = prefixes;
       const alternatives = KEYWORD_COLUMNS.filter((c) => c !== 'phone').map((c) =>
-        this.startsWith(this.wordsOf(rows.column(c))),
+        this.startsWith(this.wordsOf(col(c))),
       );
       const values: unknown[] = alternatives.map(() => `% ${escapeLike(keyword)}%`);
       // A keyword of digits (punctuated as a phone number may be) also matches the phone's digits.
       const digits = digitsOf(raw);
       if (digits !== '' && PHONE_LIKE.test(raw)) {
-        alternatives.push(`${this.phoneDigits()} LIKE ? ESCAPE '!'`);
+        alternatives.push(`${this.phoneDigits(col)} LIKE ? ESCAPE '!'`);
         values.push(`${digits}%`);
       }
       add(`(${alternatives.join(' OR ')})`, ...values);
     }
     if (s.name !== undefined) {
-      const [first, last] = [rows.column('firstname'), rows.column('lastname')];
+      const [first, last] = [col('firstname'), col('lastname')];
       const full = this.db.dialect.concat(first, "' '", last);
       const pattern = `${escapeLike(s.name)}%`;
       add(`(${[first, last, full].map((c) => this.startsWith(c)).join(' OR ')})`, pattern, pattern, pattern);
     }
-    if (s.emailKey !== undefined) add(`${rows.column('email_key')} = ?`, s.emailKey);
-    if (s.status !== undefined) add(`${rows.column('status')} = ?`, s.status);
-    return { sql: parts.join(' AND '), params, filtered: parts.length > base, index };
+    if (s.emailKey !== undefined) add(`${col('email_key')} = ?`, s.emailKey);
+    if (s.status !== undefined) add(`${col('status')} = ?`, s.status);
+    return { sql: parts.join(' AND '), params, filtered: parts.length > base, index, words };
   }
 
   /** Case-insensitive "starts with" of a text expression against a `?` LIKE pattern. */
@@ -457,13 +568,13 @@ export class CustomersRepository {
   /** The text with a space before it and every word separator turned into a space. */
   private wordsOf(expr: string): string {
     let out = expr;
-    for (const sep of WORD_SEPARATORS) out = `REPLACE(${out}, '${sep}', ' ')`;
+    for (const sep of WORD_SEPARATORS) if (sep !== ' ') out = `REPLACE(${out}, '${sep}', ' ')`;
     return this.db.dialect.concat("' '", out);
   }
 
   /** The stored phone number's digits. */
-  private phoneDigits(): string {
-    let out = this.sql.rows.column('phone');
+  private phoneDigits(col: (property: string) => string): string {
+    let out = col('phone');
     for (const ch of PHONE_PUNCTUATION) out = `REPLACE(${out}, '${ch}', '')`;
     return out;
   }

@@ -53,6 +53,8 @@ interface Planned {
   write?: 'insert' | { update: Partial<Customer> };
   /** What the write adds to the merchant's customer counts (customer_counts), if anything. */
   counts?: { live: number; deleted: number };
+  /** An update's customer as stored before it: whose words (customer_words) the update may change. */
+  before?: Customer;
 }
 
 /** Decides one write inside its transaction: reads (and locks) what it needs, applies the rules. */
@@ -355,6 +357,7 @@ export class CustomersService {
       customer: { ...current, ...values },
       audit,
       write: { update: values },
+      before: current,
     };
   }
 
@@ -472,8 +475,11 @@ export class CustomersService {
   private queueChange(tx: SqlTransaction, ctx: RequestContext, planned: Planned): CustomerChange | null {
     const { customer, audit, write } = planned;
     if (audit.length === 0 || !write) return null;
+    const merchantId = ctx.principal.merchantId;
     if (write === 'insert') this.customers.insert(tx, [customer]);
-    else this.customers.update(tx, ctx.principal.merchantId, [{ id: customer.id, values: write.update }]);
+    else this.customers.update(tx, merchantId, [{ id: customer.id, values: write.update }]);
+    if (write === 'insert' || planned.before)
+      this.customers.writeWords(tx, merchantId, [{ before: planned.before ?? null, after: customer }]);
     this.audit.record(tx, ctx, [{ customerId: customer.id, records: audit, at: customer.updated_at }]);
     return { ctx, customer, audit };
   }
@@ -487,12 +493,17 @@ export class CustomersService {
   private queueBatch(tx: SqlTransaction, ctx: RequestContext, planned: Planned[]): CustomerChange[] {
     const inserts = new Map<string, Customer>();
     const updates = new Map<string, Partial<Customer>>();
+    // Per customer: as stored before the batch (null for a new one) and after its last item.
+    const words = new Map<string, { before: Customer | null; after: Customer }>();
     const changes: CustomerChange[] = [];
-    for (const { customer, audit, write } of planned) {
+    for (const { customer, audit, write, before } of planned) {
       if (audit.length === 0 || !write) continue;
       const { id } = customer;
       if (write === 'insert' || inserts.has(id)) inserts.set(id, customer);
       else updates.set(id, { ...updates.get(id), ...write.update });
+      const first = words.get(id);
+      if (first) first.after = customer;
+      else if (write === 'insert' || before) words.set(id, { before: before ?? null, after: customer });
       changes.push({ ctx, customer, audit });
     }
     // Updates first: an item that frees an email lets a later one take it.
@@ -503,6 +514,7 @@ export class CustomersService {
       [...updates].map(([id, values]) => ({ id, values })),
     );
     this.customers.insert(tx, [...inserts.values()]);
+    this.customers.writeWords(tx, merchantId, [...words.values()]);
     this.audit.record(
       tx,
       ctx,

@@ -5,6 +5,7 @@ import { ApiKey } from '../auth/api-key.entity';
 import { Merchant } from '../auth/merchant.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { CustomerCount } from '../customers/customer-count.entity';
+import { CustomerWord } from '../customers/customer-word.entity';
 import { Customer } from '../customers/customer.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { ImportRun } from '../migration-tools/import-run.entity';
@@ -16,6 +17,7 @@ import { IdempotencyOwner1732600000000 } from './migrations/1732600000000-idempo
 import { ImportRuns1732900000000 } from './migrations/1732900000000-import-runs';
 import { CustomerCounts1733000000000 } from './migrations/1733000000000-customer-counts';
 import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-customer-prefix-indexes';
+import { CustomerWords1733200000000 } from './migrations/1733200000000-customer-words';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
@@ -25,6 +27,7 @@ export const ENTITIES = [
   ApiKey,
   Customer,
   CustomerCount,
+  CustomerWord,
   AuditEntry,
   IdempotencyKey,
   ImportRun,
@@ -41,6 +44,7 @@ export const MIGRATIONS = [
   ImportRuns1732900000000,
   CustomerCounts1733000000000,
   CustomerPrefixIndexes1733100000000,
+  CustomerWords1733200000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

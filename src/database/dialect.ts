@@ -53,6 +53,20 @@ export interface Dialect {
   /** After a table name: read it through this index (the planners of both may prefer a worse one). */
   useIndex(name: string): string;
   /**
+   * A condition the primary key of customer_words reads as a range: the words (compared byte for
+   * byte, utf8mb4_bin on MySQL) that start with `prefix`; `pattern` is it escaped with '!' and
+   * ending in %. MySQL: LIKE, a range on a binary column. SQLite: the bounds prefix and prefix
+   * followed by the byte F4 90 (above any UTF-8 character), as prefixRange.
+   */
+  wordPrefix(column: string, prefix: string, pattern: string): { sql: string; params: unknown[] };
+  /**
+   * Joins two tables reading the left one first, each of its rows looking up the right one.
+   * Neither planner can know that a word's range is small; MariaDB would start from customers.
+   */
+  readonly joinLeftFirst: string;
+  /** Starts an INSERT that skips rows whose primary key is already there. */
+  readonly insertIgnore: string;
+  /**
    * Appended to `INSERT … VALUES (…)`: when a row with the same primary key `key` exists, add the
    * inserted values of `columns` to its own instead (a counter kept by increments).
    */
@@ -91,6 +105,9 @@ export const MYSQL: Dialect = {
   unindexed: (column) => column,
   prefixRange: (column, _text, pattern) => ({ sql: `${column} LIKE ? ESCAPE '!'`, params: [pattern] }),
   useIndex: (name) => ` FORCE INDEX (${name})`,
+  wordPrefix: (column, _prefix, pattern) => ({ sql: `${column} LIKE ? ESCAPE '!'`, params: [pattern] }),
+  joinLeftFirst: 'STRAIGHT_JOIN',
+  insertIgnore: 'INSERT IGNORE',
   addOnConflict: (_key, columns) =>
     ` ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`,
   poolStats(dataSource) {
@@ -113,6 +130,12 @@ export const SQLITE: Dialect = {
     params: [text, text],
   }),
   useIndex: (name) => ` INDEXED BY ${name}`,
+  wordPrefix: (column, prefix) => ({
+    sql: `${column} >= ? AND ${column} < ? || CAST(x'F490' AS TEXT)`,
+    params: [prefix, prefix],
+  }),
+  joinLeftFirst: 'CROSS JOIN',
+  insertIgnore: 'INSERT OR IGNORE',
   addOnConflict: (key, columns) =>
     ` ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
   poolStats: (dataSource) => ({ total: dataSource.isInitialized ? 1 : 0, idle: 0, waiting: 0 }),

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { KEYWORD_COLUMNS, PrefixColumn, SortColumn } from '../customers.repository';
+import { KEYWORD_COLUMNS } from '../customer-words';
+import { PrefixColumn, SortColumn } from '../customers.repository';
 import { StaxPageQuery } from './stax-page-query.dto';
 import { toList } from './validators';
 import { Transform } from 'class-transformer';

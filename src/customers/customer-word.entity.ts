@@ -1,0 +1,21 @@
+import { Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * One word of one customer (customer-words.ts says which words): what a keyword search reads to find
+ * its candidates instead of walking the merchant's customers. The primary key (merchant_id, word,
+ * customer_id) is the only index: a keyword's prefix is one range of it. Kept by the customers
+ * module in the same transaction as each write that changes a keyword column; soft deletes and
+ * restores leave it alone (the search checks deleted_at on the customer's row). On MySQL/MariaDB
+ * `word` compares bytes (utf8mb4_bin), as SQLite does, so a prefix's range holds exactly its words.
+ */
+@Entity('customer_words')
+export class CustomerWord {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  merchant_id!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  word!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  customer_id!: string;
+}
