@@ -281,7 +281,7 @@ export class CustomersRepository {
       parts.push(keyset.sql);
       params.push(...keyset.params);
     }
-    const found = await this.db.query(
+    const found = await this.db.read(
       `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${parts.join(' AND ')} ORDER BY ${created}, ${id} LIMIT ?`,
       [...params, take],
     );
@@ -289,7 +289,8 @@ export class CustomersRepository {
   }
 
   /**
-   * One page of the search and the number of all matches. A search with any filter counts up to
+   * One page of the search and the number of all matches. Every statement of a search (and of an
+   * export page) goes through `db.read`: on SQLite a read worker, so a slow one never stalls writes. A search with any filter counts up to
    * `countLimit` + 1 matches and stops there (`exact: false`, total = countLimit); the plain list
    * of a merchant's customers is always counted exactly.
    */
@@ -313,11 +314,15 @@ export class CustomersRepository {
     const pageParams = [...where.params, ...page.params, s.take, page.skip];
     const [found, n] = await Promise.all([
       index
-        ? this.pageByIds(merchantId, `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`, pageParams)
-        : this.db.query(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
+        ? this.pageByIds(
+            merchantId,
+            `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`,
+            pageParams,
+          )
+        : this.db.read(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
       filtered
         ? this.db
-            .query<{ n: number | string }[]>(
+            .read<{ n: number | string }[]>(
               `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${where.index ? from : rows.table} WHERE ${where.sql} LIMIT ?) matches`,
               [...where.params, countLimit + 1],
             )
@@ -338,9 +343,9 @@ export class CustomersRepository {
     params: unknown[],
   ): Promise<Record<string, unknown>[]> {
     const { rows } = this.sql;
-    const ids = (await this.db.query<{ id: string }[]>(idsSql, params)).map((r) => r.id);
+    const ids = (await this.db.read<{ id: string }[]>(idsSql, params)).map((r) => r.id);
     if (ids.length === 0) return [];
-    const found = await this.db.query(
+    const found = await this.db.read(
       `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${this.db.dialect.unindexed(rows.column('merchant_id'))} = ? AND ${rows.column('id')} IN (${ids.map(() => '?').join(', ')})`,
       [merchantId, ...ids],
     );
@@ -353,7 +358,7 @@ export class CustomersRepository {
 
   /** The merchant's customers, live, deleted or both, from customer_counts (exact, one row). */
   private async counted(merchantId: string, trashed: CustomerSearch['trashed']): Promise<number> {
-    const found = await this.db.query<{ live: number | string; deleted: number | string }[]>(
+    const found = await this.db.read<{ live: number | string; deleted: number | string }[]>(
       this.sql.counts.read,
       [merchantId],
     );
@@ -382,7 +387,10 @@ export class CustomersRepository {
    * of the index from the cursor on; without it, it walked the index from its end (10 ms of
    * database CPU per page at 10k customers).
    */
-  private keyset(cmp: '<' | '>', from: Pick<Customer, 'id' | 'created_at'>): { sql: string; params: unknown[] } {
+  private keyset(
+    cmp: '<' | '>',
+    from: Pick<Customer, 'id' | 'created_at'>,
+  ): { sql: string; params: unknown[] } {
     const { rows } = this.sql;
     const [createdAt, id] = [rows.column('created_at'), rows.column('id')];
     const [at] = rows.values({ created_at: from.created_at });
