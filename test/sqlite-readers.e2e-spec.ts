@@ -26,7 +26,7 @@ async function seedCopies(t: TestApp, m: TestMerchant, count: number): Promise<v
     notes: 'a b c d e f',
   });
   const ds = t.app.get(DataSource);
-  const columns = (await ds.query(`PRAGMA table_info(customers)`)) as { name: string }[];
+  const columns = await ds.query<{ name: string }[]>(`PRAGMA table_info(customers)`);
   const fresh: Record<string, string> = {
     id: `lower(hex(randomblob(16)))`,
     email: `'seed.' || n.i || '@example.com'`,
@@ -65,6 +65,14 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   it('start with the app, SQLITE_READ_WORKERS of them', () => {
     expect(stats()).toMatchObject({ workers: 2, inFlight: 0 });
     expect(db.readerThreads()).toHaveLength(2);
+  });
+
+  it('show in /health/ready and /metrics', async () => {
+    const ready = await http(t).get('/health/ready').expect(200);
+    expect(ready.body.details.sqlite_readers).toEqual({ status: 'up', workers: 2, busy: 0 });
+    const metrics = await http(t).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/sqlite_read_workers\{state="running"\} 2/);
+    expect(metrics.text).toMatch(/sqlite_read_workers_replaced \d+/);
   });
 
   it('answer what the main connection answers, value types included', async () => {

@@ -31,6 +31,8 @@ interface Slot {
 }
 
 export interface ReaderStats {
+  /** Workers configured (SQLITE_READ_WORKERS). */
+  size: number;
   /** Workers running (the configured size, but for one being replaced). */
   workers: number;
   /** Workers with a query. */
@@ -96,7 +98,7 @@ export class SqliteReaders {
     const slot = live.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
-      slot.inFlight.set(id, { resolve: resolve as (rows: unknown) => void, reject });
+      slot.inFlight.set(id, { resolve, reject });
       slot.worker.postMessage({ id, sql, params } satisfies ReadRequest);
     });
   }
@@ -104,6 +106,7 @@ export class SqliteReaders {
   stats(): ReaderStats {
     const live = this.slots.filter((s) => !s.exited);
     return {
+      size: this.size,
       workers: live.length,
       busy: live.filter((s) => s.inFlight.size > 0).length,
       inFlight: live.reduce((n, s) => n + s.inFlight.size, 0),
