@@ -51,6 +51,8 @@ const OTHER_SHARE = 0.05;
 const TARGETS = {
   putThroughputVsBaseline: 0.6,
   putP99VsBaseline: 2,
+  // Issue 12, "no stalls": PUT p99 with put_beside_list's slow lists running, over put's.
+  putP99BesideList: 2,
   scaleSlowdown: 1.25,
   listP50AtLargestMs: 50,
   peakRssMb: 200,
@@ -255,8 +257,17 @@ async function dropDatabase(kind, db, opts) {
 async function runOnce(proc, s, db, opts, where) {
   let n = 0;
   // A fresh tag per run keeps idempotency keys and written values unique across runs.
-  const request = () =>
-    s.request({ ids: db.ids, emails: db.emails, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
+  const ctx = () => ({ ids: db.ids, emails: db.emails, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
+  const request = () => s.request(ctx());
+  // A scenario with `beside` runs that load on connections of its own through warm-up and run.
+  const beside = s.beside
+    ? drive({
+        port: proc.port,
+        connections: s.beside.connections,
+        duration: opts.warmup + opts.duration + 1,
+        request: s.beside.request(ctx()),
+      })
+    : undefined;
   if (opts.warmup > 0) {
     await drive({
       port: proc.port,
@@ -313,6 +324,12 @@ async function runOnce(proc, s, db, opts, where) {
     };
   }
   r.rssMb = round(proc.takeWindowRss() / 1048576, 1);
+  if (beside) {
+    const b = await beside;
+    r.beside = { rps: b.rps, p50: b.p50, p99: b.p99, non2xx: b.non2xx, errors: b.errors };
+    r.non2xx += b.non2xx;
+    r.errors += b.errors;
+  }
   await proc.settle(where.settlePath, where.auth);
   // The same request alone, once the queue has drained: its own cost, with nothing to wait for.
   // A scenario whose request differs each time (a random customer's email, a random cursor)
@@ -327,6 +344,7 @@ async function runOnce(proc, s, db, opts, where) {
       `  non2xx ${r.non2xx} errors ${r.errors}${r.aloneMs !== undefined ? `  alone ${r.aloneMs} ms` : ''}` +
       `${r.diagnose ? `  stmts/req ${r.diagnose.statementsPerRequest}` : ''}`,
   );
+  if (r.beside) log(`    beside: ${r.beside.rps} req/s  p50 ${r.beside.p50} ms  p99 ${r.beside.p99} ms`);
   if (r.non2xx > 0) log(`    status codes: ${JSON.stringify(r.statusCodes)}`);
   return r;
 }
@@ -364,6 +382,7 @@ function combine(s, rounds) {
     cpuMsPerRequest: r.cpuMsPerRequest,
     foreignCpuPct: r.foreignCpuPct,
     statusCodes: r.statusCodes,
+    beside: r.beside,
   }));
   const diag = rounds.find((r) => r.diagnose)?.diagnose;
   if (diag) row.diagnose = diag;
@@ -387,6 +406,16 @@ function summary(runs, opts) {
       s.putP99VsBaseline = round(put.p99 / bput.p99);
       // The same ratios round by round (each round runs the baseline right before the service).
       s.putThroughputVsBaselinePerRound = put.perRound.map((r, i) => round(r.rps / bput.perRound[i]?.rps));
+    }
+    const beside = find(runs, kind, base, 'put_beside_list');
+    if (put && beside) {
+      s.putP99BesideList = round(beside.p99 / put.p99);
+      s.putP99BesideListPerRound = beside.perRound.map((r, i) => round(r.p99 / put.perRound[i]?.p99));
+      s.putP99BesideListDetail = beside.perRound.map(
+        (r, i) =>
+          `${put.perRound[i]?.p99}→${r.p99} ms, lists ${r.beside?.rps} req/s p50 ${r.beside?.p50} ms, ` +
+          `other load ${put.perRound[i]?.foreignCpuPct}/${r.foreignCpuPct}%`,
+      );
     }
     const bulk = find(runs, kind, base, 'bulk_v0');
     const patch = find(runs, kind, base, 'patch_v0');
@@ -455,6 +484,13 @@ function verdicts(sum, opts) {
         `PUT p99 ≤ ${t.putP99VsBaseline}× raw baseline p99`,
         `${s.putP99VsBaseline}×`,
         s.putP99VsBaseline <= t.putP99VsBaseline,
+      );
+    }
+    if (s.putP99BesideList !== undefined) {
+      row(
+        `PUT p99 with slow lists beside it ≤ ${t.putP99BesideList}× PUT p99 alone`,
+        `${s.putP99BesideList}× (rounds: ${s.putP99BesideListPerRound.join(', ')}; ${s.putP99BesideListDetail.join('; ')})`,
+        s.putP99BesideList <= t.putP99BesideList,
       );
     }
     if (s.bulkItemsVsPatch !== undefined) {

@@ -177,6 +177,24 @@ const SCENARIOS = [
     request: (ctx) => listRequest(ctx, () => `/customer?after=${randomId(ctx.ids)}`),
   },
   {
+    // Issue 12, "no stalls": PUT p99 with slow lists running beside it, against `put`'s (alone) in
+    // the same round. The lists (`beside`) run on their own connections for the whole run and are
+    // reported apart; on SQLite they run on the read workers (README, "What runs where").
+    name: 'put_beside_list',
+    title: `PUT /customer/{id} one field, 2 connections of GET /customer?keywords[]=${KEYWORD} beside it`,
+    target: 'service',
+    atScale: 'base',
+    request: (ctx) => putRequest(ctx, {}),
+    beside: {
+      connections: 2,
+      request: (ctx) => ({
+        method: 'GET',
+        path: `/customer?keywords%5B%5D=${KEYWORD}`,
+        headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+      }),
+    },
+  },
+  {
     name: 'list_keywords',
     alonePath: `/customer?keywords%5B%5D=${KEYWORD}`,
     title: `GET /customer?keywords[]=${KEYWORD}`,
