@@ -6,6 +6,7 @@
  * the pool, which the search specs cover on both databases.
  */
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { DatabaseService } from '../src/database/database.service';
 import { createStaxCustomer, http, newMerchant, startApp, TestApp, TestMerchant } from './support/app';
@@ -66,6 +67,18 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
     expect(stats()).toMatchObject({ workers: 2, inFlight: 0 });
     expect(db.readerThreads()).toHaveLength(2);
   });
+
+  (process.platform === 'linux' ? it : it.skip)(
+    'run at a lower priority than the main thread (Linux)',
+    async () => {
+      // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
+      const niceOf = (tid: string) =>
+        Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+      const niced = () => readdirSync('/proc/self/task').filter((tid) => niceOf(tid) === 10).length;
+      await until(() => niced() === 2, 'both workers have lowered their priority');
+      expect(niceOf(String(process.pid))).toBe(0);
+    },
+  );
 
   it('show in /health/ready and /metrics', async () => {
     const ready = await http(t).get('/health/ready').expect(200);

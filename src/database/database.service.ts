@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver';
@@ -15,6 +15,12 @@ import {
   SqliteStatements,
   sqliteTransaction,
 } from './sql-transaction';
+
+/**
+ * The read workers' nice value: lists yield the CPU to the main thread's writes when the machine is
+ * busy (README, "What runs where"; measured in bench/README.md, "Lists beside writes").
+ */
+const READ_WORKER_NICE = 10;
 
 /**
  * The way to the database, for repositories only. Four entry points:
@@ -36,7 +42,7 @@ import {
  * README, "What runs where"), which WAL lets read while the main connection writes.
  */
 @Injectable()
-export class DatabaseService implements OnModuleInit, OnModuleDestroy {
+export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   readonly dialect: Dialect;
   private queue: Promise<unknown> = Promise.resolve();
   private sqliteStatements?: SqliteStatements;
@@ -58,10 +64,14 @@ export class DatabaseService implements OnModuleInit, OnModuleDestroy {
     const size = this.config?.sqliteReadWorkers ?? 0;
     const options = this.dataSource.options;
     if (options.type !== 'better-sqlite3' || options.database === ':memory:' || size === 0) return;
-    this.readers = new SqliteReaders({ database: options.database, timeout: options.timeout ?? 5000 }, size);
+    this.readers = new SqliteReaders(
+      { database: options.database, timeout: options.timeout ?? 5000, nice: READ_WORKER_NICE },
+      size,
+    );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has drained (Nest closes it before these hooks), so a list in flight finishes. */
+  async onApplicationShutdown(): Promise<void> {
     await this.readers?.close();
   }
 

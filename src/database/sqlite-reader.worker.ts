@@ -5,6 +5,8 @@
  * it reads while the main connection writes, and each statement, outside any transaction, reads
  * the latest committed state. Imports nothing of the service but sqlite-functions.ts.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { registerSqliteFunctions, SqliteFunctionTarget } from './sqlite-functions';
 
@@ -25,6 +27,8 @@ const BetterSqlite3 = require('better-sqlite3') as OpenSqlite;
 
 export interface ReaderOptions {
   database: string;
+  /** The worker thread's nice value (Linux), above the process's so writes get the CPU first. */
+  nice: number;
   /** better-sqlite3's busy timeout (ms), as the main connection's. */
   timeout: number;
 }
@@ -40,9 +44,25 @@ export type ReadReply =
   | { id: number; rows: unknown[] }
   | { id: number; error: { message: string; code?: string } };
 
+/**
+ * Lowers this thread's scheduling priority. On Linux each thread is scheduled on its own and
+ * setpriority() takes a thread id (found through /proc/thread-self), so the main thread, which
+ * runs every write, keeps its priority when the workers' lists use every core. Elsewhere, or if
+ * refused, the worker runs at the process's priority.
+ */
+function lowerPriority(nice: number): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // Not Linux: nothing to do.
+  }
+}
+
 function main(port: NonNullable<typeof parentPort>, options: ReaderOptions): void {
   // The options TypeORM's driver gives the main connection (no safeIntegers: numbers as numbers),
   // but read-only, and the file must be there already (the main connection made it).
+  lowerPriority(options.nice);
   const db = new BetterSqlite3(options.database, {
     readonly: true,
     fileMustExist: true,
