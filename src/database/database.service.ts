@@ -101,12 +101,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
    * inside another unit's open transaction.
    */
   query<R = Record<string, unknown>[]>(sql: string, params: unknown[] = []): Promise<R> {
-    const driver = this.dataSource.driver;
-    if (driver instanceof MysqlDriver) {
-      const pool = driver.pool as Mysql2Queryable;
-      return runMysql<R>(pool, sql, params);
-    }
-    return this.serialize(async () => this.sqlite().run<R>(sql, params));
+    return this.onItsOwn<R>(sql, params);
   }
 
   /**
@@ -116,7 +111,17 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
    * reads the latest commit), never one in progress.
    */
   read<R = Record<string, unknown>[]>(sql: string, params: unknown[] = []): Promise<R> {
-    return this.readers ? this.readers.read<R>(sql, params) : this.query<R>(sql, params);
+    return this.readers ? this.readers.read<R>(sql, params) : this.onItsOwn<R>(sql, params);
+  }
+
+  /** A statement on its own on the pool (MySQL) or, in its turn, on the main connection (SQLite). */
+  private onItsOwn<R>(sql: string, params: unknown[]): Promise<R> {
+    const driver = this.dataSource.driver;
+    if (driver instanceof MysqlDriver) {
+      const pool = driver.pool as Mysql2Queryable;
+      return runMysql<R>(pool, sql, params);
+    }
+    return this.serialize(async () => this.sqlite().run<R>(sql, params));
   }
 
   /** Runs fn inside one transaction through TypeORM's EntityManager: for the rare writes. */
