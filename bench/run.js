@@ -259,13 +259,16 @@ async function runOnce(proc, s, db, opts, where) {
   // A fresh tag per run keeps idempotency keys and written values unique across runs.
   const ctx = () => ({ ids: db.ids, emails: db.emails, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
   const request = () => s.request(ctx());
-  // A scenario with `beside` runs that load on connections of its own through warm-up and run.
+  // A scenario with `beside` runs that load on connections of its own from before the warm-up until
+  // the measured run ends (no settling in between: waiting for quick answers would wait it out).
+  let besideLoad;
   const beside = s.beside
     ? drive({
         port: proc.port,
         connections: s.beside.connections,
-        duration: opts.warmup + opts.duration + 1,
+        duration: 3600,
         request: s.beside.request(ctx()),
+        onStart: (instance) => (besideLoad = instance),
       })
     : undefined;
   if (opts.warmup > 0) {
@@ -275,7 +278,7 @@ async function runOnce(proc, s, db, opts, where) {
       duration: opts.warmup,
       request: request(),
     });
-    await proc.settle(where.settlePath, where.auth);
+    if (!beside) await proc.settle(where.settlePath, where.auth);
   }
   proc.takeWindowRss();
   if (where.diagnose) {
@@ -292,6 +295,7 @@ async function runOnce(proc, s, db, opts, where) {
     duration: opts.duration,
     request: request(),
   });
+  besideLoad?.stop();
   const cpu = cpuMsOf(proc.child.pid) - cpu0;
   const dbCpu = where.dbPid ? cpuMsOf(where.dbPid) - db0 : 0;
   const selfUsage = process.cpuUsage(self0);

@@ -260,7 +260,7 @@ function getRequest(ctx) {
  * Drives one scenario for `duration` seconds at `connections` concurrent connections and returns
  * throughput (2xx responses per second) and exact latency percentiles (ms) of every response.
  */
-function drive({ port, connections, duration, request }) {
+function drive({ port, connections, duration, request, onStart }) {
   return new Promise((done, fail) => {
     const latencies = [];
     const statusCodes = {};
@@ -297,6 +297,8 @@ function drive({ port, connections, duration, request }) {
         });
       },
     );
+    // The caller may stop it early (instance.stop()): a load that runs beside another one.
+    onStart?.(instance);
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       latencies.push(responseTime);
       statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
