@@ -413,8 +413,12 @@ function summary(runs, opts) {
     }
     const beside = find(runs, kind, base, 'put_beside_list');
     if (put && beside) {
-      s.putP99BesideList = round(beside.p99 / put.p99);
-      s.putP99BesideListPerRound = beside.perRound.map((r, i) => round(r.p99 / put.perRound[i]?.p99));
+      // A round in which no PUT was answered at all (the lists held the process) counts as unbounded.
+      s.putP99BesideListPerRound = beside.perRound.map((r, i) =>
+        r.rps === 0 ? Infinity : round(r.p99 / put.perRound[i]?.p99),
+      );
+      const sorted = [...s.putP99BesideListPerRound].sort((a, b) => a - b);
+      s.putP99BesideList = sorted[Math.floor((sorted.length - 1) / 2)];
       s.putP99BesideListDetail = beside.perRound.map(
         (r, i) =>
           `${put.perRound[i]?.p99}→${r.p99} ms, lists ${r.beside?.rps} req/s p50 ${r.beside?.p50} ms, ` +
@@ -493,7 +497,10 @@ function verdicts(sum, opts) {
     if (s.putP99BesideList !== undefined) {
       row(
         `PUT p99 with slow lists beside it ≤ ${t.putP99BesideList}× PUT p99 alone`,
-        `${s.putP99BesideList}× (rounds: ${s.putP99BesideListPerRound.join(', ')}; ${s.putP99BesideListDetail.join('; ')})`,
+        `${s.putP99BesideList}× (rounds: ${s.putP99BesideListPerRound.join(', ')}; ${s.putP99BesideListDetail.join('; ')})`.replaceAll(
+          'Infinity',
+          '∞ (no PUT answered)',
+        ),
         s.putP99BesideList <= t.putP99BesideList,
       );
     }
