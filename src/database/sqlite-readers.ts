@@ -98,6 +98,8 @@ export class SqliteReaders {
     const slot = live.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
+      // A worker with a query keeps the process alive (the export CLI has nothing else waiting).
+      if (slot.inFlight.size === 0) slot.worker.ref();
       slot.inFlight.set(id, { resolve, reject });
       slot.worker.postMessage({ id, sql, params } satisfies ReadRequest);
     });
@@ -141,6 +143,7 @@ export class SqliteReaders {
       const pending = slot.inFlight.get(m.id);
       if (!pending) return;
       slot.inFlight.delete(m.id);
+      if (slot.inFlight.size === 0) slot.worker.unref();
       if ('rows' in m) pending.resolve(revive(m.rows));
       else pending.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
     });
@@ -165,7 +168,7 @@ export class SqliteReaders {
       if (slot.ready) replace();
       else setTimeout(replace, RESPAWN_DELAY_MS).unref();
     });
-    // A worker alone never keeps the process alive (the CLI, a test that forgot to close the app).
+    // An idle worker never keeps the process alive (a test that forgot to close the app).
     slot.worker.unref();
     return slot;
   }
