@@ -51,6 +51,8 @@ const OTHER_SHARE = 0.05;
 const TARGETS = {
   putThroughputVsBaseline: 0.6,
   putP99VsBaseline: 2,
+  // Issue 12, "no stalls": PUT p99 with put_beside_list's slow lists running, over put's.
+  putP99BesideList: 2,
   scaleSlowdown: 1.25,
   listP50AtLargestMs: 50,
   peakRssMb: 200,
@@ -255,8 +257,20 @@ async function dropDatabase(kind, db, opts) {
 async function runOnce(proc, s, db, opts, where) {
   let n = 0;
   // A fresh tag per run keeps idempotency keys and written values unique across runs.
-  const request = () =>
-    s.request({ ids: db.ids, emails: db.emails, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
+  const ctx = () => ({ ids: db.ids, emails: db.emails, merchant: db.merchant, tag: `${Date.now().toString(36)}${n++}` });
+  const request = () => s.request(ctx());
+  // A scenario with `beside` runs that load on connections of its own from before the warm-up until
+  // the measured run ends (no settling in between: waiting for quick answers would wait it out).
+  let besideLoad;
+  const beside = s.beside
+    ? drive({
+        port: proc.port,
+        connections: s.beside.connections,
+        duration: 3600,
+        request: s.beside.request(ctx()),
+        onStart: (instance) => (besideLoad = instance),
+      })
+    : undefined;
   if (opts.warmup > 0) {
     await drive({
       port: proc.port,
@@ -264,7 +278,7 @@ async function runOnce(proc, s, db, opts, where) {
       duration: opts.warmup,
       request: request(),
     });
-    await proc.settle(where.settlePath, where.auth);
+    if (!beside) await proc.settle(where.settlePath, where.auth);
   }
   proc.takeWindowRss();
   if (where.diagnose) {
@@ -281,6 +295,7 @@ async function runOnce(proc, s, db, opts, where) {
     duration: opts.duration,
     request: request(),
   });
+  besideLoad?.stop();
   const cpu = cpuMsOf(proc.child.pid) - cpu0;
   const dbCpu = where.dbPid ? cpuMsOf(where.dbPid) - db0 : 0;
   const selfUsage = process.cpuUsage(self0);
@@ -313,6 +328,12 @@ async function runOnce(proc, s, db, opts, where) {
     };
   }
   r.rssMb = round(proc.takeWindowRss() / 1048576, 1);
+  if (beside) {
+    const b = await beside;
+    r.beside = { rps: b.rps, p50: b.p50, p99: b.p99, non2xx: b.non2xx, errors: b.errors };
+    r.non2xx += b.non2xx;
+    r.errors += b.errors;
+  }
   await proc.settle(where.settlePath, where.auth);
   // The same request alone, once the queue has drained: its own cost, with nothing to wait for.
   // A scenario whose request differs each time (a random customer's email, a random cursor)
@@ -327,6 +348,7 @@ async function runOnce(proc, s, db, opts, where) {
       `  non2xx ${r.non2xx} errors ${r.errors}${r.aloneMs !== undefined ? `  alone ${r.aloneMs} ms` : ''}` +
       `${r.diagnose ? `  stmts/req ${r.diagnose.statementsPerRequest}` : ''}`,
   );
+  if (r.beside) log(`    beside: ${r.beside.rps} req/s  p50 ${r.beside.p50} ms  p99 ${r.beside.p99} ms`);
   if (r.non2xx > 0) log(`    status codes: ${JSON.stringify(r.statusCodes)}`);
   return r;
 }
@@ -365,6 +387,7 @@ function combine(s, rounds) {
     dbCpuMsPerRequest: r.dbCpuMsPerRequest,
     foreignCpuPct: r.foreignCpuPct,
     statusCodes: r.statusCodes,
+    beside: r.beside,
   }));
   const diag = rounds.find((r) => r.diagnose)?.diagnose;
   if (diag) row.diagnose = diag;
@@ -388,6 +411,20 @@ function summary(runs, opts) {
       s.putP99VsBaseline = round(put.p99 / bput.p99);
       // The same ratios round by round (each round runs the baseline right before the service).
       s.putThroughputVsBaselinePerRound = put.perRound.map((r, i) => round(r.rps / bput.perRound[i]?.rps));
+    }
+    const beside = find(runs, kind, base, 'put_beside_list');
+    if (put && beside) {
+      // A round in which no PUT was answered at all (the lists held the process) counts as unbounded.
+      s.putP99BesideListPerRound = beside.perRound.map((r, i) =>
+        r.rps === 0 ? Infinity : round(r.p99 / put.perRound[i]?.p99),
+      );
+      const sorted = [...s.putP99BesideListPerRound].sort((a, b) => a - b);
+      s.putP99BesideList = sorted[Math.floor((sorted.length - 1) / 2)];
+      s.putP99BesideListDetail = beside.perRound.map(
+        (r, i) =>
+          `${put.perRound[i]?.p99}→${r.p99} ms, lists ${r.beside?.rps} req/s p50 ${r.beside?.p50} ms, ` +
+          `other load ${put.perRound[i]?.foreignCpuPct}/${r.foreignCpuPct}%`,
+      );
     }
     const bulk = find(runs, kind, base, 'bulk_v0');
     const patch = find(runs, kind, base, 'patch_v0');
@@ -464,6 +501,16 @@ function verdicts(sum, opts) {
         `PUT p99 ≤ ${t.putP99VsBaseline}× raw baseline p99`,
         `${s.putP99VsBaseline}×`,
         s.putP99VsBaseline <= t.putP99VsBaseline,
+      );
+    }
+    if (s.putP99BesideList !== undefined) {
+      row(
+        `PUT p99 with slow lists beside it ≤ ${t.putP99BesideList}× PUT p99 alone`,
+        `${s.putP99BesideList}× (rounds: ${s.putP99BesideListPerRound.join(', ')}; ${s.putP99BesideListDetail.join('; ')})`.replaceAll(
+          'Infinity',
+          '∞ (no PUT answered)',
+        ),
+        s.putP99BesideList <= t.putP99BesideList,
       );
     }
     if (s.bulkItemsVsPatch !== undefined) {

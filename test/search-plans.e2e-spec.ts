@@ -73,17 +73,25 @@ describe('search plans', () => {
   });
   afterAll(() => t.close());
 
-  /** The statements a list request sends, with their parameters. */
+  /** The statements a list request sends (through `query` or `read`), with their parameters, in order. */
   async function statementsOf(query: string, v0 = false): Promise<[string, unknown[]][]> {
-    const spy = jest.spyOn(db, 'query');
+    const spies = [jest.spyOn(db, 'query'), jest.spyOn(db, 'read')];
     try {
       const req = v0
         ? http(t).get(`/api/v0/customers?${query}`).set(m.keyPair)
         : http(t).get(`/customer?${query}`).set(m.bearer);
       await req.expect(200);
-      return spy.mock.calls.map((c) => [c[0], c[1] ?? []]);
+      return spies
+        .flatMap((spy) =>
+          spy.mock.calls.map((c, i) => ({
+            order: spy.mock.invocationCallOrder[i],
+            call: [c[0], c[1] ?? []],
+          })),
+        )
+        .sort((a, b) => a.order - b.order)
+        .map((c) => c.call as [string, unknown[]]);
     } finally {
-      spy.mockRestore();
+      for (const spy of spies) spy.mockRestore();
     }
   }
 

@@ -47,11 +47,19 @@ describe('SQL statements', () => {
     return { tx, statements };
   }
 
-  /** The statements `fn` sends on its own (autocommit), run for real. */
+  /**
+   * The statements `fn` sends on its own (autocommit), run for real, in the order sent; those sent
+   * through `read` (on SQLite a read worker: README, "What runs where") marked `-- read`.
+   */
   async function sent(fn: () => Promise<unknown>): Promise<string[]> {
-    const spy = jest.spyOn(db, 'query');
+    const query = jest.spyOn(db, 'query');
+    const read = jest.spyOn(db, 'read');
     await fn();
-    return spy.mock.calls.map((c) => c[0]);
+    const calls = (spy: typeof query, mark: string) =>
+      spy.mock.calls.map((c, i) => ({ sql: c[0] + mark, order: spy.mock.invocationCallOrder[i] }));
+    return [...calls(query, ''), ...calls(read as unknown as typeof query, ' -- read')]
+      .sort((a, b) => a.order - b.order)
+      .map((c) => c.sql);
   }
 
   const merchant = randomUUID();

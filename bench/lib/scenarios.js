@@ -10,6 +10,12 @@ const { percentile, round } = require('./util');
 /** GET /customer filter of the list scenarios: 1 in 100 customers is a Smith. */
 const LIST_FILTER = 'lastname=smith';
 const KEYWORD = 'smith';
+/**
+ * A filter on first names (no index serves it) that no seeded customer matches: the page and the
+ * capped count both read every customer of the merchant. (A keyword no one has is answered from
+ * the word table at once, so it is no longer a slow list.)
+ */
+const NO_MATCH_FILTER = 'firstname=xqzv';
 /** A per-field filter on a rare prefix: 1 in 40 first names × 1 in 100 last names (0.025 %). */
 const RARE_FILTER = 'email=mary.jones';
 
@@ -184,6 +190,24 @@ const SCENARIOS = [
     request: (ctx) => listRequest(ctx, () => `/customer?after=${randomId(ctx.ids)}`),
   },
   {
+    // Issue 12, "no stalls": PUT p99 with slow lists running beside it, against `put`'s (alone) in
+    // the same round. The list matches no one, so each of its statements reads the whole book. The
+    // lists (`beside`) run on their own connections for the whole run and are reported apart; on SQLite they run on the read workers (README, "What runs where").
+    name: 'put_beside_list',
+    title: `PUT /customer/{id} one field, 2 connections of GET /customer?${NO_MATCH_FILTER} beside it`,
+    target: 'service',
+    atScale: 'base',
+    request: (ctx) => putRequest(ctx, {}),
+    beside: {
+      connections: 2,
+      request: (ctx) => ({
+        method: 'GET',
+        path: `/customer?${NO_MATCH_FILTER}`,
+        headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
+      }),
+    },
+  },
+  {
     name: 'list_keywords',
     alonePath: `/customer?keywords%5B%5D=${KEYWORD}`,
     title: `GET /customer?keywords[]=${KEYWORD}`,
@@ -259,7 +283,7 @@ function getRequest(ctx) {
  * Drives one scenario for `duration` seconds at `connections` concurrent connections and returns
  * throughput (2xx responses per second) and exact latency percentiles (ms) of every response.
  */
-function drive({ port, connections, duration, request }) {
+function drive({ port, connections, duration, request, onStart }) {
   return new Promise((done, fail) => {
     const latencies = [];
     const statusCodes = {};
@@ -296,6 +320,8 @@ function drive({ port, connections, duration, request }) {
         });
       },
     );
+    // The caller may stop it early (instance.stop()): a load that runs beside another one.
+    onStart?.(instance);
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       latencies.push(responseTime);
       statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;

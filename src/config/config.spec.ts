@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('runs SQLite lists on 2 read workers unless told otherwise (0: on the main connection)', () => {
+    expect(loadConfig({}).sqliteReadWorkers).toBe(2);
+    expect(loadConfig({ SQLITE_READ_WORKERS: '0' }).sqliteReadWorkers).toBe(0);
+    expect(loadConfig({ SQLITE_READ_WORKERS: '4' }).sqliteReadWorkers).toBe(4);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', MIGRATIONS_RUN: '', DATABASE_URL: '', BODY_LIMIT: '' })).toMatchObject({
       port: 3000,
@@ -160,6 +166,7 @@ describe('loadConfig: operations settings', () => {
     ['TRUST_PROXY', 'a;b', /^TRUST_PROXY must be/],
     ['SHUTDOWN_TIMEOUT_MS', '600001', /^SHUTDOWN_TIMEOUT_MS must be an integer from 0 to 600000/],
     ['DB_POOL_SIZE', '0', /^DB_POOL_SIZE must be an integer from 1 to 1000/],
+    ['SQLITE_READ_WORKERS', '65', /^SQLITE_READ_WORKERS must be an integer from 0 to 64/],
     ['METRICS_ENABLED', 'enabled', /^METRICS_ENABLED must be true or false/],
     ['API_KEY_CACHE_TTL_MS', '60001', /^API_KEY_CACHE_TTL_MS must be an integer from 0 to 60000/],
     ['IDEMPOTENCY_LEASE_MS', '999', /^IDEMPOTENCY_LEASE_MS must be an integer from 1000 to 60000/],

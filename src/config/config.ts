@@ -25,6 +25,11 @@ export interface AppConfig {
   trustProxy: boolean | number | string;
   shutdownTimeoutMs: number;
   dbPoolSize: number;
+  /**
+   * SQLite: worker threads that run searches and export pages on read-only connections of their own,
+   * so a slow list never blocks writes (README, "What runs where"); 0 runs them on the main connection.
+   */
+  sqliteReadWorkers: number;
   metricsEnabled: boolean;
   /**
    * How long a checked API key is trusted without asking the database again (0: never). A key
@@ -125,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: readTrustProxy(env),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     dbPoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    sqliteReadWorkers: readInt(env, 'SQLITE_READ_WORKERS', 2, 0, 64),
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
     apiKeyCacheTtlMs: readInt(env, 'API_KEY_CACHE_TTL_MS', 5_000, 0, 60_000),
     idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 5_000, 1_000, 60_000),

@@ -275,7 +275,7 @@ export class CustomersRepository {
       parts.push(keyset.sql);
       params.push(...keyset.params);
     }
-    const found = await this.db.query(
+    const found = await this.db.read(
       `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${parts.join(' AND ')} ORDER BY ${created}, ${id} LIMIT ?`,
       [...params, take],
     );
@@ -283,8 +283,9 @@ export class CustomersRepository {
   }
 
   /**
-   * One page of the search and the number of all matches. A search with any filter counts up to
-   * `countLimit` + 1 matches and stops there (`exact: false`, total = countLimit); the plain list
+   * One page of the search and the number of all matches. Every statement of a search (and of an
+   * export page) goes through `db.read`: on SQLite a read worker, so a slow one never stalls
+   * writes. A search with any filter counts up to `countLimit` + 1 matches and stops there (`exact: false`, total = countLimit); the plain list
    * of a merchant's customers is always counted exactly. Keywords without an indexed per-field
    * filter are looked up in the word table (searchByWords).
    */
@@ -309,11 +310,15 @@ export class CustomersRepository {
     const pageParams = [...where.params, ...page.params, s.take, page.skip];
     const [found, n] = await Promise.all([
       index
-        ? this.pageByIds(merchantId, `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`, pageParams)
-        : this.db.query(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
+        ? this.pageByIds(
+            merchantId,
+            `SELECT ${rows.column('id')} AS id FROM ${from} ${pageWhere}`,
+            pageParams,
+          )
+        : this.db.read(`SELECT ${rows.selectList} FROM ${from} ${pageWhere}`, pageParams),
       filtered
         ? this.db
-            .query<{ n: number | string }[]>(
+            .read<{ n: number | string }[]>(
               `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${where.index ? from : rows.table} WHERE ${where.sql} LIMIT ?) matches`,
               [...where.params, countLimit + 1],
             )
@@ -350,7 +355,7 @@ export class CustomersRepository {
     const joinParams = [merchantId, ...ranges.flatMap((r) => r.params), ...where.params];
     const n = Number(
       (
-        await this.db.query<{ n: number | string }[]>(
+        await this.db.read<{ n: number | string }[]>(
           `SELECT COUNT(*) AS n FROM (SELECT DISTINCT ${c('id')} ${join} LIMIT ?) matches`,
           [...joinParams, countLimit + 1],
         )
@@ -379,7 +384,7 @@ export class CustomersRepository {
             ? 'idx_customers_merchant_created'
             : 'idx_customers_merchant_live'
           : undefined;
-      found = await this.db.query(
+      found = await this.db.read(
         `SELECT ${rows.selectList} FROM ${rows.table}${index ? dialect.useIndex(index) : ''} ` +
           `WHERE ${[plain.sql, ...page.where].join(' AND ')} ORDER BY ${page.order} LIMIT ? OFFSET ?`,
         [...plain.params, ...page.params, s.take, page.skip],
@@ -433,9 +438,9 @@ export class CustomersRepository {
     params: unknown[],
   ): Promise<Record<string, unknown>[]> {
     const { rows } = this.sql;
-    const ids = (await this.db.query<{ id: string }[]>(idsSql, params)).map((r) => r.id);
+    const ids = (await this.db.read<{ id: string }[]>(idsSql, params)).map((r) => r.id);
     if (ids.length === 0) return [];
-    const found = await this.db.query(
+    const found = await this.db.read(
       `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${this.db.dialect.unindexed(rows.column('merchant_id'))} = ? AND ${rows.column('id')} IN (${ids.map(() => '?').join(', ')})`,
       [merchantId, ...ids],
     );
@@ -448,7 +453,7 @@ export class CustomersRepository {
 
   /** The merchant's customers, live, deleted or both, from customer_counts (exact, one row). */
   private async counted(merchantId: string, trashed: CustomerSearch['trashed']): Promise<number> {
-    const found = await this.db.query<{ live: number | string; deleted: number | string }[]>(
+    const found = await this.db.read<{ live: number | string; deleted: number | string }[]>(
       this.sql.counts.read,
       [merchantId],
     );

@@ -21,6 +21,7 @@ import { CustomerWords1733200000000 } from './migrations/1733200000000-customer-
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
+import { registerSqliteFunctions, SqliteFunctionTarget } from './sqlite-functions';
 
 export const ENTITIES = [
   Merchant,
@@ -77,15 +78,10 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
       enableWAL: database !== ':memory:',
       // Wait for another process's write lock instead of failing at once.
       timeout: 5000,
-      prepareDatabase: (db: {
-        pragma(sql: string): unknown;
-        function(name: string, options: { deterministic: boolean }, fn: (v: unknown) => unknown): unknown;
-      }) => {
+      prepareDatabase: (db: SqliteFunctionTarget & { pragma(sql: string): unknown }) => {
         db.pragma('foreign_keys = ON');
         db.pragma('synchronous = NORMAL');
-        // SQLite's built-in LOWER() folds ASCII only; searches are case-insensitive for every letter
-        // (É matches é), as on MySQL, so replace it with JavaScript's Unicode-aware lower-casing.
-        db.function('lower', { deterministic: true }, (v) => (typeof v === 'string' ? v.toLowerCase() : v));
+        registerSqliteFunctions(db);
       },
     };
   }

@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver';
 import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
+import type { Worker } from 'node:worker_threads';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { Dialect, dialectOf } from './dialect';
+import { ReaderStats, SqliteReaders } from './sqlite-readers';
 import {
   Mysql2Queryable,
   mysqlTransaction,
@@ -15,11 +18,18 @@ import {
 } from './sql-transaction';
 
 /**
- * The way to the database, for repositories only. Three entry points:
+ * The read workers' nice value: lists yield the CPU to the main thread's writes when the machine is
+ * busy (README, "What runs where"; measured in bench/README.md, "Lists beside writes").
+ */
+const READ_WORKER_NICE = 10;
+
+/**
+ * The way to the database, for repositories only. Four entry points:
  *
  * - `transaction(fn)`: plain SQL in one transaction (every customer write: the change, its audit
  *   entries and whatever the write's before-commit step adds commit together);
  * - `query(sql, params)`: one statement on its own (autocommit): a read, or a single write;
+ * - `read(sql, params)`: a SELECT on its own that may read many rows (a search, an export page);
  * - `ormTransaction(fn)`: TypeORM's EntityManager in one transaction, for the rare writes
  *   (merchants, API keys) where speed does not matter.
  *
@@ -27,15 +37,53 @@ import {
  * interleave on it, and a read would see another request's uncommitted writes. So on SQLite every
  * unit of work runs one at a time through a queue. MySQL has a pool, row locks and real isolation,
  * so work there runs concurrently. What differs in SQL text is in `dialect`.
+ *
+ * better-sqlite3 is also synchronous: a statement on the main connection blocks the whole process.
+ * So on SQLite `read` goes to a worker thread with its own read-only connection (sqlite-readers.ts;
+ * README, "What runs where"), which WAL lets read while the main connection writes.
  */
 @Injectable()
-export class DatabaseService {
+export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   readonly dialect: Dialect;
   private queue: Promise<unknown> = Promise.resolve();
   private sqliteStatements?: SqliteStatements;
+  private readers?: SqliteReaders;
 
-  constructor(@InjectDataSource() readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() readonly dataSource: DataSource,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+  ) {
     this.dialect = dialectOf(dataSource);
+  }
+
+  /**
+   * Starts the SQLite read workers (SQLITE_READ_WORKERS of them). None for an in-memory database,
+   * which another thread cannot open, nor outside the application (the CLI's own services): `read`
+   * then runs on the main connection.
+   */
+  onModuleInit(): void {
+    const size = this.config?.sqliteReadWorkers ?? 0;
+    const options = this.dataSource.options;
+    if (options.type !== 'better-sqlite3' || options.database === ':memory:' || size === 0) return;
+    this.readers = new SqliteReaders(
+      { database: options.database, timeout: options.timeout ?? 5000, nice: READ_WORKER_NICE },
+      size,
+    );
+  }
+
+  /** After the HTTP server has drained (Nest closes it before these hooks), so a list in flight finishes. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.readers?.close();
+  }
+
+  /** The SQLite read workers' state (undefined when `read` runs on the main connection). */
+  readerStats(): ReaderStats | undefined {
+    return this.readers?.stats();
+  }
+
+  /** The read worker threads themselves, for the tests that kill one. */
+  readerThreads(): Worker[] {
+    return this.readers?.threads() ?? [];
   }
 
   /**
@@ -54,6 +102,21 @@ export class DatabaseService {
    * inside another unit's open transaction.
    */
   query<R = Record<string, unknown>[]>(sql: string, params: unknown[] = []): Promise<R> {
+    return this.onItsOwn<R>(sql, params);
+  }
+
+  /**
+   * One SELECT on its own that may read many rows: on MySQL the pool, as `query`; on SQLite a read
+   * worker, so it neither waits for the queue of writes nor blocks the process while it runs. It
+   * sees every write committed before it was sent (a worker's statement outside a transaction
+   * reads the latest commit), never one in progress.
+   */
+  read<R = Record<string, unknown>[]>(sql: string, params: unknown[] = []): Promise<R> {
+    return this.readers ? this.readers.read<R>(sql, params) : this.onItsOwn<R>(sql, params);
+  }
+
+  /** A statement on its own on the pool (MySQL) or, in its turn, on the main connection (SQLite). */
+  private onItsOwn<R>(sql: string, params: unknown[]): Promise<R> {
     const driver = this.dataSource.driver;
     if (driver instanceof MysqlDriver) {
       const pool = driver.pool as Mysql2Queryable;

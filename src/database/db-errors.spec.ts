@@ -200,6 +200,7 @@ describe('isDatabaseUnavailable', () => {
     'ER_LOCK_WAIT_TIMEOUT',
     'SQLITE_BUSY',
     'SQLITE_LOCKED',
+    'SQLITE_READER_LOST',
   ])('is true for %s', (code) => {
     expect(isDatabaseUnavailable({ code, message: code })).toBe(true);
   });

@@ -53,6 +53,8 @@ const UNAVAILABLE_CODES = new Set([
   'ER_LOCK_WAIT_TIMEOUT',
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
+  // A read worker died with the query in it, or the service is shutting down (sqlite-readers.ts).
+  'SQLITE_READER_LOST',
 ]);
 
 /** True when the error means the database could not be reached or is too busy: a 503, not a 500. */

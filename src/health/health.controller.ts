@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
+import { DatabaseService } from '../database/database.service';
 import { RateLimitStore } from '../rate-limit/rate-limit-store';
 
 /** Liveness and readiness, without an API key. */
@@ -12,6 +13,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly rateLimits: RateLimitStore,
+    private readonly database: DatabaseService,
   ) {}
 
   @Public()
@@ -29,12 +31,22 @@ export class HealthController {
     summary: 'The database answers (503 when it does not)',
     description:
       'With REDIS_URL set, `details.redis` is `up`, or `degraded` while Redis is unreachable: rate limits ' +
-      'then fail open (requests go through unlimited), so a Redis outage never fails readiness.',
+      'then fail open (requests go through unlimited), so a Redis outage never fails readiness. On SQLite, ' +
+      '`details.sqlite_readers` has the read workers running and busy: `degraded` while one is being ' +
+      'replaced (searches may then answer 503), which never fails readiness either.',
   })
   @HealthCheck()
   async ready() {
     const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
-    const redis = this.rateLimits.health();
-    return { ...result, info: { ...result.info, ...redis }, details: { ...result.details, ...redis } };
+    const extra = { ...this.rateLimits.health(), ...this.readers() };
+    return { ...result, info: { ...result.info, ...extra }, details: { ...result.details, ...extra } };
+  }
+
+  /** The SQLite read workers (README, "What runs where"); nothing when reads use the main connection. */
+  private readers() {
+    const stats = this.database.readerStats();
+    if (!stats) return {};
+    const status = stats.workers === stats.size ? 'up' : 'degraded';
+    return { sqlite_readers: { status, workers: stats.workers, busy: stats.busy } };
   }
 }

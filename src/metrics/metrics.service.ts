@@ -80,6 +80,29 @@ export class MetricsService {
         this.set({ state: 'waiting' }, pool.waiting);
       },
     });
+    // SQLite's read workers (README, "What runs where"); all 0 when reads use the main connection.
+    if (db.dialect.kind === 'sqlite') {
+      new Gauge({
+        name: 'sqlite_read_workers',
+        help: 'SQLite read worker threads: running, busy (with a query), in_flight (queries sent, not answered)',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        collect() {
+          const stats = db.readerStats();
+          this.set({ state: 'running' }, stats?.workers ?? 0);
+          this.set({ state: 'busy' }, stats?.busy ?? 0);
+          this.set({ state: 'in_flight' }, stats?.inFlight ?? 0);
+        },
+      });
+      new Gauge({
+        name: 'sqlite_read_workers_replaced',
+        help: 'SQLite read workers that stopped and were replaced since start-up',
+        registers: [this.registry],
+        collect() {
+          this.set(db.readerStats()?.replaced ?? 0);
+        },
+      });
+    }
   }
 
   /**
