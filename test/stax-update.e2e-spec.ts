@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DatabaseService } from '../src/database/database.service';
 import { createStaxCustomer, http, newMerchant, startApp, TestApp } from './support/app';
 import { auditEntries, expectError, storedCustomer, uniqueEmail } from './support/stax';
 
@@ -188,6 +189,46 @@ describe('Stax: PUT /customer/{id}', () => {
       const c = await createStaxCustomer(t, m, { email });
       await http(t).put(`/customer/${c.id}`).set(m.bearer).send({ email: '' }).expect(200);
       await createStaxCustomer(t, m, { email });
+    });
+    it('the email key follows the email, and an update that keeps the email does not write it', async () => {
+      const m = await newMerchant(t);
+      const first = uniqueEmail('first');
+      const second = uniqueEmail('second');
+      const c = await createStaxCustomer(t, m, { email: first });
+      // Record the UPDATEs each write's transaction sends (SQLite rewrites a unique index entry
+      // set to its own value: the column is left out unless it changes).
+      const db = t.app.get(DatabaseService);
+      const updates: string[] = [];
+      const transaction = db.transaction.bind(db);
+      const spy = jest.spyOn(db, 'transaction').mockImplementation((fn, options) =>
+        transaction((tx) => {
+          const defer = tx.defer.bind(tx);
+          tx.defer = (sql, params) => {
+            if (sql.startsWith('UPDATE "customers"') || sql.startsWith('UPDATE `customers`'))
+              updates.push(sql);
+            defer(sql, params);
+          };
+          return fn(tx);
+        }, options),
+      );
+      try {
+        await http(t).put(`/customer/${c.id}`).set(m.bearer).send({ firstname: 'Jo' }).expect(200);
+        await http(t)
+          .put(`/customer/${c.id}`)
+          .set(m.bearer)
+          .send({ email: second.toUpperCase() })
+          .expect(200);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(updates).toHaveLength(2);
+      expect(updates[0]).not.toMatch(/email_key/);
+      expect(updates[1]).toMatch(/email_key/);
+      expect((await storedCustomer(t, c.id)).email_key).toBe(second.toLowerCase());
+      // The old address is free, the new one taken (in any case).
+      await createStaxCustomer(t, m, { email: first });
+      const taken = await http(t).post('/customer').set(m.bearer).send({ email: second });
+      expect(taken.status).toBe(409);
     });
   });
 
