@@ -165,6 +165,15 @@ describe('search plans', () => {
       'customers:uq_customers_merchant_email',
       'customers:uq_customers_merchant_email',
     ]);
+    // With a name as well, still that index (not the name's word-table candidates).
+    const named = await plans(
+      `name=${encodeURIComponent(target.firstname!)}&email=${encodeURIComponent(target.email!)}`,
+      true,
+    );
+    expect(indexes(named)).toEqual([
+      'customers:uq_customers_merchant_email',
+      'customers:uq_customers_merchant_email',
+    ]);
   });
 
   it('the unfiltered list reads a live index for the page and one customer_counts row for the total', async () => {
@@ -216,6 +225,8 @@ describe('search plans', () => {
     'keywords[]=first1',
     'keywords[]=first1&sort=lastname&order=asc',
     `keywords[]=first1&after={target}`,
+    // A first-name filter (no index of its own) picks its candidates the same way.
+    'firstname=first1',
   ])(
     'a keyword with few matches (%s): count and page through a range of customer_words, each customer by primary key',
     async (query) => {

@@ -19,6 +19,11 @@ export const KEYWORD_COLUMNS = [
   'phone',
 ] as const;
 
+/** Whether a column's words are in the word table. */
+export function isKeywordColumn(column: string): column is (typeof KEYWORD_COLUMNS)[number] {
+  return (KEYWORD_COLUMNS as readonly string[]).includes(column);
+}
+
 /** What separates words in a stored value: whitespace and the punctuation of email addresses and ids. */
 export const WORD_SEPARATORS = [' ', '.', '@', '-', '_', '+', '\t', '\n', '\r'];
 

@@ -7,9 +7,11 @@ import { CustomerWord } from './customer-word.entity';
 import { Customer } from './customer.entity';
 import {
   digitsOf,
+  isKeywordColumn,
   KEYWORD_COLUMNS,
   KEYWORD_SEPARATORS,
   keywordPrefixes,
+  normalizeWord,
   PHONE_LIKE,
   WORD_SEPARATORS,
   wordChanges,
@@ -501,8 +503,10 @@ export class CustomersRepository {
 
   /**
    * The search's conditions on a customer's row. `index`: the prefix index of the first per-field
-   * filter one serves; `words`: the word-table prefixes of the keyword likely to have the fewest
-   * candidates (the one whose shortest prefix is longest).
+   * filter one serves; `words`: the word-table prefixes likely to have the fewest candidates (the
+   * ones whose shortest prefix is longest), of a keyword or of a filter on a keyword column without
+   * its own index (first name, phone, reference, v0 name): a value that starts with the filter's
+   * text has a word starting with each of its parts, so the table finds every match.
    */
   private searchWhere(
     merchantId: string,
@@ -512,6 +516,9 @@ export class CustomersRepository {
     let index: string | undefined;
     let words: string[] | undefined;
     const shortest = (prefixes: string[]) => Math.min(...prefixes.map((p) => [...p].length));
+    const candidates = (prefixes: string[]) => {
+      if (prefixes.length > 0 && (!words || shortest(prefixes) > shortest(words))) words = prefixes;
+    };
     const parts = [`${col('merchant_id')} = ?`];
     const params: unknown[] = [merchantId];
     if (s.trashed === 'without') parts.push(`${col('deleted_at')} IS NULL`);
@@ -524,15 +531,17 @@ export class CustomersRepository {
     for (const { column, text } of s.startsWith) {
       // A phone filter without a digit has nothing to compare: it matches no one.
       if (column === 'phone' && digitsOf(text) === '') add('1 = 0');
-      else if (column === 'phone') add(`${this.phoneDigits(col)} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
-      else {
+      else if (column === 'phone') {
+        add(`${this.phoneDigits(col)} LIKE ? ESCAPE '!'`, `${digitsOf(text)}%`);
+        candidates([normalizeWord(digitsOf(text))]);
+      } else {
         const pattern = `${escapeLike(text)}%`;
         // The first filter an index serves picks the rows: its range, then the exact check.
         if (!index && PREFIX_INDEXES[column]) {
           index = PREFIX_INDEXES[column];
           const range = this.db.dialect.prefixRange(col(column), text, pattern);
           add(range.sql, ...range.params);
-        }
+        } else if (isKeywordColumn(column)) candidates(keywordPrefixes(text));
         add(this.startsWith(col(column)), pattern);
       }
     }
@@ -540,8 +549,7 @@ export class CustomersRepository {
       // Separators in a keyword match separators in the text: "smith.j" finds smith.j@example.com.
       const keyword = raw.replace(KEYWORD_SEPARATORS, ' ').replace(/^ +| +$/g, '');
       if (keyword === '') continue;
-      const prefixes = keywordPrefixes(raw);
-      if (!words || shortest(prefixes) > shortest(words)) words = prefixes;
+      candidates(keywordPrefixes(raw));
       const alternatives = KEYWORD_COLUMNS.filter((c) => c !== 'phone').map((c) =>
         this.startsWith(this.wordsOf(col(c))),
       );
@@ -558,10 +566,13 @@ export class CustomersRepository {
       const [first, last] = [col('firstname'), col('lastname')];
       const full = this.db.dialect.concat(first, "' '", last);
       const pattern = `${escapeLike(s.name)}%`;
+      candidates(keywordPrefixes(s.name));
       add(`(${[first, last, full].map((c) => this.startsWith(c)).join(' OR ')})`, pattern, pattern, pattern);
     }
     if (s.emailKey !== undefined) add(`${col('email_key')} = ?`, s.emailKey);
     if (s.status !== undefined) add(`${col('status')} = ?`, s.status);
+    // An exact email is one entry of its unique index: no word candidates beat that.
+    if (s.emailKey !== undefined) words = undefined;
     return { sql: parts.join(' AND '), params, filtered: parts.length > base, index, words };
   }
 
