@@ -17,6 +17,8 @@ const KEYWORD = 'smith';
  * neither is a slow list any more.)
  */
 const NO_MATCH_FILTER = 'address_city=xqzv';
+/** A first name no seeded customer has: no index of its own, its candidates from the word table. */
+const NO_MATCH_FIRSTNAME = 'firstname=xqzv';
 /** A per-field filter on a rare prefix: 1 in 40 first names × 1 in 100 last names (0.025 %). */
 const RARE_FILTER = 'email=mary.jones';
 
@@ -147,6 +149,14 @@ const SCENARIOS = [
       path: '/customer?page=1',
       headers: { authorization: `Bearer ${ctx.merchant.client_secret}` },
     }),
+  },
+  {
+    name: 'list_firstname_none',
+    alonePath: `/customer?${NO_MATCH_FIRSTNAME}`,
+    title: `GET /customer?${NO_MATCH_FIRSTNAME} (no match; candidates from the word table)`,
+    target: 'service',
+    atScale: 'all',
+    request: (ctx) => listRequest(ctx, () => `/customer?${NO_MATCH_FIRSTNAME}`),
   },
   {
     name: 'list_rare',
