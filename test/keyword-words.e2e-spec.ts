@@ -177,6 +177,15 @@ describe('keywords through the word table', () => {
     await wordsAgree(m, c.id);
   });
 
+  it('a plain keyword compares letters as the service lower-cases them, as the general path does', async () => {
+    const m = await newMerchant(t);
+    const c = await createStaxCustomer(t, m, { firstname: 'Ann', notes: 'İstanbul', email: null });
+    // JavaScript lower-cases İ to i and a combining dot (MariaDB's LOWER to a plain i): the stored word.
+    expect(await idsFor(m, 'istanbul')).toEqual([]);
+    expect((await searchGeneral(m, 'keywords[]=istanbul')).data).toEqual([]);
+    expect(await idsFor(m, 'İstanbul')).toEqual([c.id]); // not plain: checked on the row
+  });
+
   it("another merchant's words never match, nor count, live or deleted", async () => {
     const [m, other] = [await newMerchant(t), await newMerchant(t)];
     const mine = await createStaxCustomer(t, m, { firstname: 'Tenantword', email: null });
