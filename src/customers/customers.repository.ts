@@ -288,7 +288,8 @@ export class CustomersRepository {
    * export page) goes through `db.read`: on SQLite a read worker, so a slow one never stalls
    * writes. A search with any filter counts up to `countLimit` + 1 matches and stops there (`exact: false`, total = countLimit); the plain list
    * of a merchant's customers is always counted exactly. Keywords without an indexed per-field
-   * filter are looked up in the word table (searchByWords).
+   * filter are looked up in the word table (searchByWords); one plain keyword alone is answered
+   * by it (searchByWord).
    */
   async search(merchantId: string, s: CustomerSearch, countLimit: number): Promise<SearchPage> {
     const { rows } = this.sql;
