@@ -30,7 +30,7 @@ describe('search plans', () => {
   const mine = new Set<string>();
 
   beforeAll(async () => {
-    t = await startApp({ RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_WORKER: 'false' });
+    t = await startApp({ RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_WORKER: 'false', LIST_COUNT_LIMIT: '1000' });
     db = t.app.get(DatabaseService);
     m = await newMerchant(t);
     const other = await newMerchant(t);
@@ -221,25 +221,25 @@ describe('search plans', () => {
 
   const wordsPk = () => 'PRIMARY'; // MySQL's clustered key; SQLite's WITHOUT ROWID table, "USING PRIMARY KEY"
 
+  const words = () => (db.dialect.kind === 'mysql' ? '`customer_words`' : '"customer_words"');
+
   it.each([
     'keywords[]=first1',
-    'keywords[]=first1&sort=lastname&order=asc',
+    'keywords[]=First1&trashed=only',
+    'keywords[]=first1&trashed=with',
     `keywords[]=first1&after={target}`,
-    // A first-name filter (no index of its own) picks its candidates the same way.
-    'firstname=first1',
+    `keywords[]=first1&order=asc`,
   ])(
-    'a keyword with few matches (%s): count and page through a range of customer_words, each customer by primary key',
+    'one plain keyword with few matches (%s): count and page ids from a range of customer_words alone, then rows by primary key',
     async (query) => {
       const p = await plans(query.replace('{target}', target.id));
       const [count, ids, rows] = p.slice(-3);
       for (const s of [count, ids]) {
-        expect(s.sql).toContain(
-          `FROM ${db.dialect.kind === 'mysql' ? '`customer_words`' : '"customer_words"'} w`,
-        );
-        expect(indexes([s])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+        expect(s.sql).toContain(`FROM ${words()} WHERE`);
+        expect(indexes([s])).toEqual([`customer_words:${wordsPk()}`]);
+        for (const a of s.access) expect(a.detail).toMatch(/range|word>/);
       }
       expect(indexes([rows])).toEqual([`customers:${pk()}`]);
-      for (const a of [...count.access, ...ids.access]) expect(a.scan).toBe(false);
     },
   );
 
@@ -247,15 +247,87 @@ describe('search plans', () => {
     ['', 'idx_customers_merchant_live'],
     ['&trashed=with', 'idx_customers_merchant_created'],
   ])(
-    'a keyword with many matches%s: the capped count through customer_words, the page from %s in created_at order',
+    'one plain keyword with many matches%s: the capped count from customer_words alone, the page from %s in created_at order',
     async (more, idx) => {
-      // 2,940 live matches: more than KEYWORD_SPARSE_MAX.
-      const [count, page] = await plans(`keywords[]=example${more}`);
-      expect(indexes([count])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+      // 2,940 live matches, with the count capped at 1,000 here: past the cap. The ids sorted
+      // beside the count (from at most 1,001 entries) go unused.
+      const [count, ids, page] = await plans(`keywords[]=example${more}`);
+      for (const s of [count, ids]) {
+        expect(indexes([s])).toEqual([`customer_words:${wordsPk()}`]);
+        expect(s.access[0].detail).toMatch(/range|word>/);
+      }
       expect(indexes([page])).toEqual([`customers:${idx}`]);
       expect(page.access[0].detail).not.toMatch(/TEMP B-TREE|filesort/i);
     },
   );
+
+  it('one plain keyword past the count cap answers as the general path: total 1,000 (gte), the same page', async () => {
+    const repo = t.app.get(CustomersRepository);
+    const page = async () =>
+      (await http(t).get('/customer?keywords[]=example&per_page=20').set(m.bearer).expect(200)).body as {
+        data: { id: string }[];
+        total: number;
+        total_relation: string;
+      };
+    const trusted = await page();
+    repo.trustWords = false;
+    try {
+      const general = await page();
+      expect(trusted).toMatchObject({ total: 1000, total_relation: 'gte' });
+      expect([trusted.total, trusted.total_relation]).toEqual([general.total, general.total_relation]);
+      expect(trusted.data.map((c) => c.id)).toEqual(general.data.map((c) => c.id));
+    } finally {
+      repo.trustWords = true;
+    }
+  });
+
+  describe('the general keyword path (the word table picks candidates, their rows are checked)', () => {
+    let repo: CustomersRepository;
+    beforeAll(() => {
+      repo = t.app.get(CustomersRepository);
+    });
+    afterEach(() => {
+      repo.trustWords = true;
+    });
+
+    it.each([
+      ['keywords[]=first1', false],
+      ['keywords[]=first1&sort=lastname&order=asc', true],
+      [`keywords[]=first1&after={target}`, false],
+      ['keywords[]=first1&keywords[]=smith', true],
+      ['keywords[]=first1&firstname=first', true],
+      // A first-name filter (no index of its own) picks its candidates the same way.
+      ['firstname=first1', true],
+    ])(
+      'a keyword with few matches (%s): count and page through a range of customer_words, each customer by primary key',
+      async (query, general) => {
+        repo.trustWords = general; // a search the trusted path never takes, or the path turned off
+        const p = await plans(query.replace('{target}', target.id));
+        const [count, ids, rows] = p.slice(-3);
+        for (const s of [count, ids]) {
+          expect(s.sql).toContain(`FROM ${words()} w`);
+          expect(indexes([s])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+        }
+        expect(indexes([rows])).toEqual([`customers:${pk()}`]);
+        for (const a of [...count.access, ...ids.access]) expect(a.scan).toBe(false);
+      },
+    );
+
+    it.each([
+      ['', 'idx_customers_merchant_live'],
+      ['&trashed=with', 'idx_customers_merchant_created'],
+    ])(
+      'a keyword with many matches%s: the capped count through customer_words, the page from %s in created_at order',
+      async (more, idx) => {
+        repo.trustWords = false;
+        // 2,940 live matches: more than KEYWORD_SPARSE_MAX.
+        const [count, page] = await plans(`keywords[]=example${more}`);
+        expect(indexes([count])).toEqual([`w:${wordsPk()} c:${pk()}`]);
+        expect(indexes([page])).toEqual([`customers:${idx}`]);
+        expect(page.access[0].detail).not.toMatch(/TEMP B-TREE|filesort/i);
+      },
+    );
+  });
 
   it('a phone-like keyword reads two ranges of customer_words (its longest part, its digits), not the whole table', async () => {
     const [count] = await plans(`keywords[]=${encodeURIComponent('(407) 555')}`);

@@ -267,7 +267,8 @@ function wordRowsOf(values) {
   const { wordsOf } = require(join(BUILD_DIR, 'src', 'customers', 'customer-words.js'));
   const row = {};
   COLUMNS.forEach((c, k) => (row[c] = values[k]));
-  return [...wordsOf(row)].map((w) => [row.merchant_id, w, row.id]);
+  const deleted = row.deleted_at === null ? 0 : 1;
+  return [...wordsOf(row)].map((w) => [row.merchant_id, w, row.id, row.created_at, deleted]);
 }
 
 function sqlLiteral(v) {
@@ -333,7 +334,7 @@ async function seedMysql(connectionUrl, merchantIds, perMerchant, { batch = 2000
     }),
   );
   const head = `INSERT INTO customers (${COLUMNS.join(', ')}) VALUES `;
-  const wordsHead = 'INSERT INTO customer_words (merchant_id, word, customer_id) VALUES ';
+  const wordsHead = 'INSERT INTO customer_words (merchant_id, word, customer_id, created_at, deleted) VALUES ';
   let next = 0;
   let done = 0;
   let lastLog = Date.now();
@@ -446,11 +447,11 @@ function seedSqlite(file, merchantIds, perMerchant, { batch = 500 } = {}) {
     for (const i of indexes) db.exec(`DROP INDEX "${i.name}"`);
     // The word table (WITHOUT ROWID: its primary key is the table) is filled in key order from a
     // scratch table, one sort instead of ~13 random B-tree inserts per customer.
-    db.exec('CREATE TEMP TABLE words_load (merchant_id, word, customer_id)');
+    db.exec('CREATE TEMP TABLE words_load (merchant_id, word, customer_id, created_at, deleted)');
     const wordStatements = new Map();
     const wordsFor = (n) => {
       if (!wordStatements.has(n))
-        wordStatements.set(n, db.prepare(`INSERT INTO words_load VALUES ${new Array(n).fill('(?,?,?)').join(',')}`));
+        wordStatements.set(n, db.prepare(`INSERT INTO words_load VALUES ${new Array(n).fill('(?,?,?,?,?)').join(',')}`));
       return wordStatements.get(n);
     };
     db.transaction(() => {
@@ -466,9 +467,9 @@ function seedSqlite(file, merchantIds, perMerchant, { batch = 500 } = {}) {
           for (const w of wordRowsOf(row.values)) words.push(...w);
         }
         (to - from === batch ? full : stmtFor(to - from)).run(params);
-        for (let k = 0; k < words.length; k += 3000) {
-          const chunk = words.slice(k, k + 3000);
-          wordsFor(chunk.length / 3).run(chunk);
+        for (let k = 0; k < words.length; k += 5000) {
+          const chunk = words.slice(k, k + 5000);
+          wordsFor(chunk.length / 5).run(chunk);
         }
       }
     })();

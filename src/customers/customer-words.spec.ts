@@ -1,4 +1,11 @@
-import { keywordPrefixes, MAX_WORD_LENGTH, normalizeWord, wordChanges, wordsOf } from './customer-words';
+import {
+  keywordPrefixes,
+  MAX_WORD_LENGTH,
+  normalizeWord,
+  plainKeyword,
+  wordChanges,
+  wordsOf,
+} from './customer-words';
 
 const none = {
   firstname: null,
@@ -89,5 +96,28 @@ describe('customer words', () => {
       added: ['d'],
       removed: ['a'],
     });
+  });
+});
+
+describe('plainKeyword', () => {
+  it('takes one run of ASCII letters and digits up to MAX_WORD_LENGTH, lower-cased', () => {
+    expect(plainKeyword('Smith')).toBe('smith');
+    expect(plainKeyword('1407555')).toBe('1407555');
+    expect(plainKeyword('a'.repeat(MAX_WORD_LENGTH))).toBe('a'.repeat(MAX_WORD_LENGTH));
+  });
+
+  it('leaves every other keyword to the row checks', () => {
+    for (const k of [
+      'john.smith',
+      'smith jr',
+      '(407) 555',
+      'Zoë',
+      'İstanbul',
+      'a'.repeat(MAX_WORD_LENGTH + 1),
+      '',
+      'a_b',
+      '50%',
+    ])
+      expect(plainKeyword(k)).toBeUndefined();
   });
 });

@@ -2,9 +2,11 @@ import type { Customer } from './customer.entity';
 
 /**
  * The words a keyword search looks up (README, "Listing and searching customers"): table
- * `customer_words`, one row per (merchant, word, customer). It only picks candidates; the search
- * still checks every keyword on the customer's row, so a word here may be looser than the check
- * (lower-cased here for every script, longer words cut short) but never miss one the check finds.
+ * `customer_words`, one row per (merchant, word, customer). In general it only picks candidates;
+ * the search still checks every keyword on the customer's row, so a word here may be looser than
+ * the check (lower-cased here for every script, longer words cut short) but never miss one the
+ * check finds. For a plain keyword (plainKeyword) the table's answer is the check's, and the
+ * search trusts it.
  */
 
 /** Columns whose words a keyword matches the start of (phone by its digits, as one word). */
@@ -37,6 +39,18 @@ export const PHONE_LIKE = /^[\d\s().+-]+$/;
 export const MAX_WORD_LENGTH = 32;
 
 const SPLIT = new RegExp(`[${WORD_SEPARATORS.map((c) => (c === '-' ? '\\-' : c)).join('')}]+`);
+
+/**
+ * The word to look up when a keyword can be answered from the word table alone: one keyword of
+ * ASCII letters and digits only, no longer than the table's words. Then "a word of the customer
+ * starts with it" is exactly "a stored word starts with it": no separator to span two words, ASCII
+ * lower-cases the same in JavaScript and in SQL, a stored word cut to MAX_WORD_LENGTH still starts
+ * with every keyword that short, and a keyword of digits that starts the phone's digits starts its
+ * stored digits word. Undefined for any other keyword.
+ */
+export function plainKeyword(raw: string): string | undefined {
+  return /^[A-Za-z0-9]+$/.test(raw) && raw.length <= MAX_WORD_LENGTH ? raw.toLowerCase() : undefined;
+}
 
 export function digitsOf(text: string): string {
   return text.replace(/\D/g, '');

@@ -53,7 +53,10 @@ interface Planned {
   write?: 'insert' | { update: Partial<Customer> };
   /** What the write adds to the merchant's customer counts (customer_counts), if anything. */
   counts?: { live: number; deleted: number };
-  /** An update's customer as stored before it: whose words (customer_words) the update may change. */
+  /**
+   * An update's, soft delete's or restore's customer as stored before it: whose words
+   * (customer_words) the write may change, or mark deleted or live.
+   */
   before?: Customer;
 }
 
@@ -262,6 +265,7 @@ export class CustomersService {
         ],
         write: { update: values },
         counts: { live: -1, deleted: 1 },
+        before: current,
       };
     });
   }
@@ -286,6 +290,7 @@ export class CustomersService {
         audit: [{ action: 'customer.restored', changes: restored }],
         write: { update: values },
         counts: { live: 1, deleted: -1 },
+        before: current,
       };
     });
   }

@@ -18,6 +18,7 @@ import { ImportRuns1732900000000 } from './migrations/1732900000000-import-runs'
 import { CustomerCounts1733000000000 } from './migrations/1733000000000-customer-counts';
 import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-customer-prefix-indexes';
 import { CustomerWords1733200000000 } from './migrations/1733200000000-customer-words';
+import { CustomerWordsOrder1733300000000 } from './migrations/1733300000000-customer-words-order';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
@@ -46,6 +47,7 @@ export const MIGRATIONS = [
   CustomerCounts1733000000000,
   CustomerPrefixIndexes1733100000000,
   CustomerWords1733200000000,
+  CustomerWordsOrder1733300000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';
