@@ -505,8 +505,10 @@ export class CustomersRepository {
           after.id,
         ]);
       }
-      const kept = [...now].filter((w) => !change.added.includes(w));
-      if (before && (before.deleted_at === null) !== (after.deleted_at === null) && kept.length > 0) {
+      const flagged = before !== null && (before.deleted_at === null) !== (after.deleted_at === null);
+      // Only a soft delete or restore changes the flag: most writes need not list the kept words.
+      const kept = flagged ? [...now].filter((w) => !change.added.includes(w)) : [];
+      if (kept.length > 0) {
         tx.defer(`UPDATE ${words.table} SET ${words.column('deleted')} = ? WHERE ${ofCustomer(kept)}`, [
           deleted,
           merchantId,

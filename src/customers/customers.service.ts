@@ -355,7 +355,7 @@ export class CustomersService {
       updated_at: now,
     };
     // Only when it changes: on SQLite, setting the unique index's column rewrites its entry even
-    // to the same value, one more page per commit (bench/README.md, "SQLite PUT and its pages").
+    // to the same value, one more page per commit (README, "Performance": "PUT, final quiet A/B").
     const key = emailKey(after.email, false);
     if (key !== current.email_key) values.email_key = key;
     const audit: AuditRecord[] = [{ action: 'customer.updated', changes }];
