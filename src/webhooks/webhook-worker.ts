@@ -13,6 +13,7 @@ import { SKIPPED_ENDPOINTS, WebhookDeliveriesRepository } from './webhook-delive
 import type { DeliveryAttempt, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookOutbox } from './webhook-outbox';
 import { sendWebhook, SendOutcome } from './webhook-sender';
 import { WebhooksService } from './webhooks.service';
 
@@ -76,6 +77,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly webhooks: WebhooksService,
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly endpoints: WebhookEndpointsRepository,
+    private readonly outbox: WebhookOutbox,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -90,7 +92,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     if (!this.config.workerEnabled) return;
-    this.webhooks.onQueued = (endpointIds) => this.nudge(endpointIds);
+    this.outbox.onQueued = (endpointIds) => this.nudge(endpointIds);
     this.schedule(0);
   }
 
@@ -140,8 +142,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * One round: claim as many due deliveries as there are free slots, and start them. `known`: a
-   * change has just committed due deliveries, so the round claims without looking first.
+   * One round: move the outbox, then claim as many due deliveries as there are free slots, and
+   * start them. `known`: a change has just committed due events, so the round moves and claims
+   * without looking first.
    */
   tick(known = false): Promise<void> {
     if (this.ticking) {
@@ -166,6 +169,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     try {
       const free = this.config.concurrency - this.inFlight.size;
       if (free <= 0 || this.stopped) return;
+      // What changes committed becomes deliveries first (known: a change just committed some).
+      await this.outbox.move(known);
       const now = new Date();
       const owner = randomUUID();
       const claimed = await this.deliveries.claimDue(
@@ -193,7 +198,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         this.start(d, owner, endpoint);
       }
     } catch (err) {
-      this.logger.error(`claiming webhook deliveries failed: ${(err as Error).message}`);
+      this.logger.error(`moving or claiming webhook deliveries failed: ${(err as Error).message}`);
     }
   }
 

@@ -56,9 +56,9 @@ export function firstOfEach(received: Received[]): Received[] {
  * apps would otherwise keep trying this file's receivers, long closed.
  */
 export async function settleDeliveries(t: TestApp): Promise<void> {
-  await t.app
-    .get(DatabaseService)
-    .query(
-      "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE status = 'pending'",
-    );
+  const db = t.app.get(DatabaseService);
+  await db.query('DELETE FROM webhook_outbox');
+  await db.query(
+    "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE status = 'pending'",
+  );
 }
