@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   BeforeApplicationShutdown,
   Inject,
@@ -82,6 +83,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.config = config.webhooks;
+    // Every attempt in flight listens on it (up to WEBHOOK_CONCURRENCY): not a leak past Node's default of 10.
+    setMaxListeners(this.config.concurrency + 10, this.abort.signal);
   }
 
   onApplicationBootstrap(): void {
@@ -169,8 +172,11 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     try {
       const free = this.config.concurrency - this.inFlight.size;
       if (free <= 0 || this.stopped) return;
-      // What changes committed becomes deliveries first (known: a change just committed some).
-      await this.outbox.move(known);
+      // What changes committed becomes deliveries first (known: a change just committed some). A
+      // move that fails (logged) does not stop the claims of the deliveries already there.
+      await this.outbox.move(known).catch((err: Error) => {
+        this.logger.error(`moving the webhook outbox failed: ${err.message}`);
+      });
       const now = new Date();
       const owner = randomUUID();
       const claimed = await this.deliveries.claimDue(
@@ -198,7 +204,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         this.start(d, owner, endpoint);
       }
     } catch (err) {
-      this.logger.error(`moving or claiming webhook deliveries failed: ${(err as Error).message}`);
+      this.logger.error(`claiming webhook deliveries failed: ${(err as Error).message}`);
     }
   }
 
