@@ -15,7 +15,6 @@ import { IdempotencyRepository } from '../src/idempotency/idempotency.repository
 import { NewDelivery, WebhookDeliveriesRepository } from '../src/webhooks/webhook-deliveries.repository';
 import type { WebhookEndpoint } from '../src/webhooks/webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository';
-import { WebhookOutboxRepository } from '../src/webhooks/webhook-outbox.repository';
 import { startApp, TestApp } from './support/app';
 
 describe('SQL statements', () => {
@@ -230,7 +229,6 @@ describe('SQL statements', () => {
   it('webhooks', async () => {
     const endpoints = t.app.get(WebhookEndpointsRepository);
     const deliveries = t.app.get(WebhookDeliveriesRepository);
-    const outbox = t.app.get(WebhookOutboxRepository);
     const { tx, statements } = recorder();
     await endpoints.subscribers(tx, merchant);
     const delivery: NewDelivery = {
@@ -248,9 +246,6 @@ describe('SQL statements', () => {
       queued_at: now,
     };
     deliveries.queue(tx, [delivery, { ...delivery, status: 'held', next_attempt_at: null }]);
-    outbox.add(tx, { merchant_id: merchant, created_at: now, events: '[]' });
-    await outbox.head(tx, 200);
-    outbox.remove(tx, '1', '2');
     await endpoints.lockMerchant(tx, merchant);
     await endpoints.countLive(tx, merchant).catch(() => 0); // the recorder answers no rows
     endpoints.insert(tx, { id, merchant_id: merchant, created_at: now, updated_at: now } as WebhookEndpoint);
@@ -300,8 +295,6 @@ describe('SQL statements', () => {
         await deliveries.findOne(merchant, id, id);
         await deliveries.redeliver(merchant, id, id, now);
         await deliveries.backlog();
-        await outbox.any();
-        await outbox.backlog();
       }),
     ).toMatchSnapshot('on their own');
     expect(txSpy).toHaveBeenCalledTimes(1);

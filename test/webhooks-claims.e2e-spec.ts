@@ -13,13 +13,7 @@ import { NewDelivery, WebhookDeliveriesRepository } from '../src/webhooks/webhoo
 import { WebhookEndpointsRepository } from '../src/webhooks/webhook-endpoints.repository';
 import { createStaxCustomer, http, newMerchant, startApp, TestApp } from './support/app';
 import { startReceiver } from './support/receiver';
-import {
-  FAST_WEBHOOKS,
-  pendingDelivery,
-  settleDeliveries,
-  v0Webhook,
-  WEBHOOK_SCOPES,
-} from './support/webhooks';
+import { FAST_WEBHOOKS, settleDeliveries, v0Webhook, WEBHOOK_SCOPES } from './support/webhooks';
 
 const onMysql = process.env.E2E_DATABASE_URL?.startsWith('mysql') ? it : it.skip;
 
@@ -48,7 +42,20 @@ describe('webhook claims', () => {
 
   const delivery = (merchantId: string, endpointId: string, due: Date): NewDelivery => {
     queuedFor.set(endpointId, merchantId);
-    return pendingDelivery(merchantId, endpointId, due);
+    return {
+      event_id: randomUUID(),
+      merchant_id: merchantId,
+      endpoint_id: endpointId,
+      customer_id: randomUUID(),
+      event_type: 'customer.updated',
+      payload: '{}',
+      status: 'pending',
+      attempt_count: 0,
+      attempts: [],
+      next_attempt_at: due,
+      created_at: due,
+      queued_at: due,
+    };
   };
   const queue = (rows: NewDelivery[]) => db.transaction(async (tx) => repo.queue(tx, rows));
 

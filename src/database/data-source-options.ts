@@ -20,10 +20,8 @@ import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-c
 import { CustomerWords1733200000000 } from './migrations/1733200000000-customer-words';
 import { CustomerWordsOrder1733300000000 } from './migrations/1733300000000-customer-words-order';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
-import { WebhookOutbox1733400000000 } from './migrations/1733400000000-webhook-outbox';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
-import { WebhookOutboxRow } from '../webhooks/webhook-outbox.entity';
 import { registerSqliteFunctions, SqliteFunctionTarget } from './sqlite-functions';
 
 export const ENTITIES = [
@@ -37,7 +35,6 @@ export const ENTITIES = [
   ImportRun,
   WebhookEndpoint,
   WebhookDelivery,
-  WebhookOutboxRow,
 ];
 export const MIGRATIONS = [
   InitialSchema1732300000000,
@@ -51,7 +48,6 @@ export const MIGRATIONS = [
   CustomerPrefixIndexes1733100000000,
   CustomerWords1733200000000,
   CustomerWordsOrder1733300000000,
-  WebhookOutbox1733400000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

@@ -14,7 +14,6 @@ import { SKIPPED_ENDPOINTS, WebhookDeliveriesRepository } from './webhook-delive
 import type { DeliveryAttempt, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
-import { WebhookOutbox } from './webhook-outbox';
 import { sendWebhook, SendOutcome } from './webhook-sender';
 import { WebhooksService } from './webhooks.service';
 
@@ -78,7 +77,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly webhooks: WebhooksService,
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly endpoints: WebhookEndpointsRepository,
-    private readonly outbox: WebhookOutbox,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -95,7 +93,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     if (!this.config.workerEnabled) return;
-    this.outbox.onQueued = (endpointIds) => this.nudge(endpointIds);
+    this.webhooks.onQueued = (endpointIds) => this.nudge(endpointIds);
     this.schedule(0);
   }
 
@@ -145,9 +143,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * One round: move the outbox, then claim as many due deliveries as there are free slots, and
-   * start them. `known`: a change has just committed due events, so the round moves and claims
-   * without looking first.
+   * One round: claim as many due deliveries as there are free slots, and start them. `known`: a
+   * change has just committed due deliveries, so the round claims without looking first.
    */
   tick(known = false): Promise<void> {
     if (this.ticking) {
@@ -172,11 +169,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     try {
       const free = this.config.concurrency - this.inFlight.size;
       if (free <= 0 || this.stopped) return;
-      // What changes committed becomes deliveries first (known: a change just committed some). A
-      // move that fails (logged) does not stop the claims of the deliveries already there.
-      await this.outbox.move(known).catch((err: Error) => {
-        this.logger.error(`moving the webhook outbox failed: ${err.message}`);
-      });
       const now = new Date();
       const owner = randomUUID();
       const claimed = await this.deliveries.claimDue(

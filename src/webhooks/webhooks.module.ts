@@ -4,21 +4,12 @@ import { StaxWebhooksController } from './stax-webhooks.controller';
 import { V0WebhooksController } from './v0-webhooks.controller';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
-import { WebhookOutbox } from './webhook-outbox';
-import { WebhookOutboxRepository } from './webhook-outbox.repository';
 import { WebhookWorker } from './webhook-worker';
 import { WebhooksService } from './webhooks.service';
 
 @Module({
   imports: [CustomersModule],
   controllers: [StaxWebhooksController, V0WebhooksController],
-  providers: [
-    WebhooksService,
-    WebhookEndpointsRepository,
-    WebhookDeliveriesRepository,
-    WebhookOutbox,
-    WebhookOutboxRepository,
-    WebhookWorker,
-  ],
+  providers: [WebhooksService, WebhookEndpointsRepository, WebhookDeliveriesRepository, WebhookWorker],
 })
 export class WebhooksModule {}

@@ -9,14 +9,15 @@ import {
 } from '@nestjs/common';
 import type { RequestContext } from '../common/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { CustomerChange, CustomerChanges } from '../customers/customer-changes';
 import { DatabaseService } from '../database/database.service';
+import type { SqlTransaction } from '../database/sql-transaction';
 import { MetricsService } from '../metrics/metrics.service';
-import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { NewDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import type { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint, WebhookSurface } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
-import { ALL_EVENTS, storedEvents } from './webhook-events';
-import { WebhookOutbox } from './webhook-outbox';
+import { ALL_EVENTS, eventsOfChange, storedEvents, subscribes } from './webhook-events';
 import { newSigningSecret, SecretBox } from './webhook-secrets';
 import {
   DELIVERY_NOT_FOUND,
@@ -56,20 +57,21 @@ export interface NewEndpoint {
 
 /**
  * Webhooks, once, for both surfaces: endpoints (create, list, delete, rotate the secret,
- * re-enable) and the delivery log. A change's events are queued by the outbox (webhook-outbox.ts),
- * which every read or change of an endpoint's deliveries moves first, so that it sees every
- * committed change; sending is the worker's (webhook-worker.ts).
+ * re-enable), the outbox step that queues an event for every subscribed endpoint inside each
+ * customer change's transaction, and the delivery log. Sending is the worker's (webhook-worker.ts).
  */
 @Injectable()
 export class WebhooksService implements OnModuleInit {
   private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
+  /** Set by this process's worker: a change committed deliveries, due now, for these endpoints. */
+  onQueued?: (endpointIds: ReadonlySet<string>) => void;
 
   constructor(
     private readonly db: DatabaseService,
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly deliveries: WebhookDeliveriesRepository,
-    private readonly outbox: WebhookOutbox,
+    private readonly changes: CustomerChanges,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -89,20 +91,58 @@ export class WebhooksService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.metrics.webhookBacklog = () => this.backlog();
+    this.changes.beforeCommit((tx, changes) => this.queueEvents(tx, changes));
+    this.metrics.webhookBacklog = () => this.deliveries.backlog();
   }
 
   /**
-   * Deliveries waiting to be sent, and when the oldest was queued; a write's events still in the
-   * outbox (not yet moved into deliveries) count as one.
+   * The outbox step: one read of the merchant's endpoints, then only queued statements, so a
+   * customer write never waits on a receiver. A merchant without endpoints pays that read alone:
+   * nothing is rendered or written.
    */
-  private async backlog(): Promise<{ pending: number; oldest: Date | null }> {
-    const [sent, unmoved] = await Promise.all([this.deliveries.backlog(), this.outbox.backlog()]);
-    const oldest = [sent.oldest, unmoved.oldest].filter((d): d is Date => d !== null);
-    return {
-      pending: sent.pending + unmoved.waiting,
-      oldest: oldest.length ? new Date(Math.min(...oldest.map((d) => d.getTime()))) : null,
-    };
+  private async queueEvents(tx: SqlTransaction, changes: readonly CustomerChange[]): Promise<void> {
+    const merchantId = changes[0].ctx.principal.merchantId;
+    const subscribers = await this.endpoints.subscribers(tx, merchantId);
+    if (subscribers.length === 0) return;
+    const surfaces = new Set(subscribers.map((e) => e.surface));
+    const rows: NewDelivery[] = [];
+    const due = new Set<string>();
+    for (const change of changes) {
+      const at = change.customer.updated_at;
+      for (const event of eventsOfChange(change, surfaces, randomUUID)) {
+        for (const e of subscribers) {
+          if (e.surface !== event.surface || !subscribes(e, event.type)) continue;
+          const paused = e.paused_until && e.paused_until > at;
+          if (!e.disabled_at && !paused) due.add(e.id);
+          rows.push({
+            event_id: event.id,
+            merchant_id: merchantId,
+            endpoint_id: e.id,
+            customer_id: event.customerId,
+            event_type: event.type,
+            payload: event.payload,
+            status: e.disabled_at ? 'held' : 'pending',
+            attempt_count: 0,
+            attempts: [],
+            // Due now, or when a paused (failing) endpoint is next tried; never while disabled.
+            next_attempt_at: e.disabled_at
+              ? null
+              : e.paused_until && e.paused_until > at
+                ? e.paused_until
+                : at,
+            created_at: at,
+            queued_at: at,
+          });
+        }
+      }
+    }
+    this.deliveries.queue(tx, rows);
+    // Due once committed: the worker claims them then, not after a guessed delay. Deliveries to a
+    // paused (failing) endpoint wait for its next try, and a disabled one's are held: no nudge.
+    if (due.size > 0)
+      tx.afterCommit(() => {
+        this.onQueued?.(due);
+      });
   }
 
   /** The URL, checked as at creation (rules, then where it resolves now); a 400 names the field. */
@@ -193,7 +233,6 @@ export class WebhooksService implements OnModuleInit {
     const endpoint = await this.get(ctx, surface, id);
     const now = new Date();
     await this.endpoints.update(endpoint.merchant_id, id, { deleted_at: now, updated_at: now });
-    await this.outbox.move();
     await this.deliveries.failPending(endpoint.merchant_id, id, now);
     return { ...endpoint, deleted_at: now, updated_at: now };
   }
@@ -229,18 +268,14 @@ export class WebhooksService implements OnModuleInit {
       paused_until: null,
       updated_at: now,
     };
-    // Enabled first: events moved from now on are pending, after the held ones (seq). Then the
-    // outbox is moved: what a mover that read the endpoint still disabled wrote is held, and resumed here.
+    // Enabled first: a change committing meanwhile queues its delivery as pending, after the held ones (seq).
     await this.endpoints.update(endpoint.merchant_id, id, values);
-    await this.outbox.move();
-    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0)
-      this.outbox.onQueued?.(new Set([id]));
+    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.(new Set([id]));
     return { ...endpoint, ...values };
   }
 
   async deliveryPage(ctx: RequestContext, surface: WebhookSurface, id: string, skip: number, take: number) {
     const endpoint = await this.get(ctx, surface, id);
-    await this.outbox.move();
     return this.deliveries.page(endpoint.merchant_id, id, skip, take);
   }
 
@@ -254,7 +289,6 @@ export class WebhooksService implements OnModuleInit {
     const endpoint = await this.get(ctx, surface, id);
     if (endpoint.disabled_at) throw new BadRequestException([WEBHOOK_DISABLED]);
     const now = new Date();
-    await this.outbox.move();
     const found = await this.deliveries.findOne(endpoint.merchant_id, id, eventId);
     if (!found) throw new NotFoundException(DELIVERY_NOT_FOUND);
     // A delivery being attempted right now is already on its way: it is left as it is.

@@ -1,8 +1,6 @@
 /** Webhook helpers for the end-to-end tests. */
-import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { DatabaseService } from '../../src/database/database.service';
-import type { NewDelivery } from '../../src/webhooks/webhook-deliveries.repository';
 import { http, TestApp, TestMerchant } from './app';
 import type { Received } from './receiver';
 
@@ -58,32 +56,9 @@ export function firstOfEach(received: Received[]): Received[] {
  * apps would otherwise keep trying this file's receivers, long closed.
  */
 export async function settleDeliveries(t: TestApp): Promise<void> {
-  const db = t.app.get(DatabaseService);
-  await db.query('DELETE FROM webhook_outbox');
-  await db.query(
-    "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE status = 'pending'",
-  );
-}
-
-/** A pending delivery due at `due`, as the outbox's move writes one, for tests that queue deliveries directly. */
-export function pendingDelivery(
-  merchantId: string,
-  endpointId: string,
-  due: Date,
-  eventId = randomUUID(),
-): NewDelivery {
-  return {
-    event_id: eventId,
-    merchant_id: merchantId,
-    endpoint_id: endpointId,
-    customer_id: randomUUID(),
-    event_type: 'customer.updated',
-    payload: '{}',
-    status: 'pending',
-    attempt_count: 0,
-    attempts: [],
-    next_attempt_at: due,
-    created_at: due,
-    queued_at: due,
-  };
+  await t.app
+    .get(DatabaseService)
+    .query(
+      "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE status = 'pending'",
+    );
 }
