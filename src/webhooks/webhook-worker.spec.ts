@@ -1,6 +1,8 @@
+import { getMaxListeners } from 'node:events';
 import { Webhook } from 'standardwebhooks';
+import { loadConfig } from '../config/config';
 import { newSigningSecret, SecretBox } from './webhook-secrets';
-import { deliveryHeaders, retryDelayMs } from './webhook-worker';
+import { deliveryHeaders, retryDelayMs, WebhookWorker } from './webhook-worker';
 
 describe('retry schedule', () => {
   it('doubles from the base, caps at an hour, and jitters by at most 20%', () => {
@@ -56,5 +58,14 @@ describe('secret box', () => {
     expect(() => box.open(sealed, 'endpoint-b')).toThrow();
     expect(() => new SecretBox(Buffer.alloc(32, 2)).open(sealed, 'endpoint-a')).toThrow();
     expect(box.seal(secret, 'endpoint-a')).not.toBe(sealed);
+  });
+});
+
+describe('the worker’s abort signal', () => {
+  it('takes a listener from every attempt in flight without Node warning of a leak', () => {
+    const none = {} as never;
+    const worker = new WebhookWorker(none, none, none, none, loadConfig({ WEBHOOK_CONCURRENCY: '40' }));
+    const signal = (worker as unknown as { abort: AbortController }).abort.signal;
+    expect(getMaxListeners(signal)).toBeGreaterThanOrEqual(40);
   });
 });
