@@ -28,6 +28,8 @@ describe('loadConfig', () => {
     expect(loadConfig({}).sqliteReadWorkers).toBe(2);
     expect(loadConfig({ SQLITE_READ_WORKERS: '0' }).sqliteReadWorkers).toBe(0);
     expect(loadConfig({ SQLITE_READ_WORKERS: '4' }).sqliteReadWorkers).toBe(4);
+    expect(loadConfig({}).sqliteCheckpointMs).toBe(20);
+    expect(loadConfig({ SQLITE_CHECKPOINT_MS: '0' }).sqliteCheckpointMs).toBe(0);
   });
 
   it('treats empty variables as unset', () => {
@@ -167,6 +169,7 @@ describe('loadConfig: operations settings', () => {
     ['SHUTDOWN_TIMEOUT_MS', '600001', /^SHUTDOWN_TIMEOUT_MS must be an integer from 0 to 600000/],
     ['DB_POOL_SIZE', '0', /^DB_POOL_SIZE must be an integer from 1 to 1000/],
     ['SQLITE_READ_WORKERS', '65', /^SQLITE_READ_WORKERS must be an integer from 0 to 64/],
+    ['SQLITE_CHECKPOINT_MS', '-1', /^SQLITE_CHECKPOINT_MS must be an integer from 0 to 60000/],
     ['METRICS_ENABLED', 'enabled', /^METRICS_ENABLED must be true or false/],
     ['API_KEY_CACHE_TTL_MS', '60001', /^API_KEY_CACHE_TTL_MS must be an integer from 0 to 60000/],
     ['IDEMPOTENCY_LEASE_MS', '999', /^IDEMPOTENCY_LEASE_MS must be an integer from 1000 to 60000/],

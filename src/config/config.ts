@@ -30,6 +30,11 @@ export interface AppConfig {
    * so a slow list never blocks writes (README, "What runs where"); 0 runs them on the main connection.
    */
   sqliteReadWorkers: number;
+  /**
+   * SQLite: the pause (ms) between two WAL checkpoints of the checkpoint worker, which keeps them
+   * off the main thread (README, "What runs where"); 0: SQLite checkpoints inside commits.
+   */
+  sqliteCheckpointMs: number;
   metricsEnabled: boolean;
   /**
    * How long a checked API key is trusted without asking the database again (0: never). A key
@@ -131,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     dbPoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 1000),
     sqliteReadWorkers: readInt(env, 'SQLITE_READ_WORKERS', 2, 0, 64),
+    sqliteCheckpointMs: readInt(env, 'SQLITE_CHECKPOINT_MS', 20, 0, 60_000),
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
     apiKeyCacheTtlMs: readInt(env, 'API_KEY_CACHE_TTL_MS', 5_000, 0, 60_000),
     idempotencyLeaseMs: readInt(env, 'IDEMPOTENCY_LEASE_MS', 5_000, 1_000, 60_000),

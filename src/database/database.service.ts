@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver';
@@ -6,6 +6,7 @@ import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 import type { Worker } from 'node:worker_threads';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Dialect, dialectOf } from './dialect';
+import { CheckpointerStats, SqliteCheckpointer } from './sqlite-checkpointer';
 import { ReaderStats, SqliteReaders } from './sqlite-readers';
 import {
   Mysql2Queryable,
@@ -22,6 +23,9 @@ import {
  * busy (README, "What runs where"; measured in bench/README.md, "Lists beside writes").
  */
 const READ_WORKER_NICE = 10;
+
+/** The checkpoint worker's nice value: copying pages yields the CPU to requests, as lists do. */
+const CHECKPOINT_WORKER_NICE = 10;
 
 /**
  * The way to the database, for repositories only. Four entry points:
@@ -40,14 +44,19 @@ const READ_WORKER_NICE = 10;
  *
  * better-sqlite3 is also synchronous: a statement on the main connection blocks the whole process.
  * So on SQLite `read` goes to a worker thread with its own read-only connection (sqlite-readers.ts;
- * README, "What runs where"), which WAL lets read while the main connection writes.
+ * README, "What runs where"), which WAL lets read while the main connection writes, and the WAL's
+ * checkpoints run on another (sqlite-checkpointer.ts).
  */
 @Injectable()
 export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   readonly dialect: Dialect;
+  private readonly logger = new Logger('DatabaseService');
   private queue: Promise<unknown> = Promise.resolve();
   private sqliteStatements?: SqliteStatements;
   private readers?: SqliteReaders;
+  private checkpointer?: SqliteCheckpointer;
+  /** A checkpoint of the main connection is waiting in the queue or running. */
+  private finishing = false;
 
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
@@ -57,28 +66,48 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Starts the SQLite read workers (SQLITE_READ_WORKERS of them). None for an in-memory database,
-   * which another thread cannot open, nor outside the application (the CLI's own services): `read`
-   * then runs on the main connection.
+   * Starts the SQLite worker threads: the read workers (SQLITE_READ_WORKERS of them) and the
+   * checkpoint worker (unless SQLITE_CHECKPOINT_MS is 0). None for an in-memory database, which
+   * another thread cannot open, nor outside the application (the CLI's own services): `read` then
+   * runs on the main connection, and SQLite checkpoints inside commits as it does by default.
    */
   onModuleInit(): void {
-    const size = this.config?.sqliteReadWorkers ?? 0;
     const options = this.dataSource.options;
-    if (options.type !== 'better-sqlite3' || options.database === ':memory:' || size === 0) return;
-    this.readers = new SqliteReaders(
-      { database: options.database, timeout: options.timeout ?? 5000, nice: READ_WORKER_NICE },
-      size,
-    );
+    if (options.type !== 'better-sqlite3' || options.database === ':memory:' || !this.config) return;
+    const { sqliteReadWorkers, sqliteCheckpointMs } = this.config;
+    if (sqliteReadWorkers > 0)
+      this.readers = new SqliteReaders(
+        { database: options.database, timeout: options.timeout ?? 5000, nice: READ_WORKER_NICE },
+        sqliteReadWorkers,
+      );
+    if (sqliteCheckpointMs > 0)
+      this.checkpointer = new SqliteCheckpointer(
+        { database: options.database, nice: CHECKPOINT_WORKER_NICE, intervalMs: sqliteCheckpointMs },
+        {
+          autocheckpoint: (frames) => this.sqlite().connection.pragma(`wal_autocheckpoint = ${frames}`),
+          finishCheckpoint: () => this.finishCheckpoint(),
+        },
+      );
   }
 
   /** After the HTTP server has drained (Nest closes it before these hooks), so a list in flight finishes. */
   async onApplicationShutdown(): Promise<void> {
-    await this.readers?.close();
+    await Promise.all([this.readers?.close(), this.checkpointer?.close()]);
   }
 
   /** The SQLite read workers' state (undefined when `read` runs on the main connection). */
   readerStats(): ReaderStats | undefined {
     return this.readers?.stats();
+  }
+
+  /** The checkpoint worker's state (undefined when SQLite checkpoints inside commits). */
+  checkpointerStats(): CheckpointerStats | undefined {
+    return this.checkpointer?.stats();
+  }
+
+  /** The checkpoint worker thread, for the tests that kill it. */
+  checkpointerThread(): Worker | undefined {
+    return this.checkpointer?.thread();
   }
 
   /** The read worker threads themselves, for the tests that kill one. */
@@ -136,6 +165,23 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     if (!(driver instanceof BetterSqlite3Driver)) throw new Error('not an SQLite data source');
     this.sqliteStatements = SqliteStatements.of(driver, this.sqliteStatements);
     return this.sqliteStatements;
+  }
+
+  /**
+   * The main connection's part of a checkpoint (sqlite-checkpointer.ts): in its turn, so between
+   * two units of work, it copies the frames committed since the worker's last checkpoint; the WAL
+   * is then entirely copied and the next write starts it over. One at a time.
+   */
+  private finishCheckpoint(): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.serialize(async () => {
+      this.sqlite().connection.pragma('wal_checkpoint(PASSIVE)');
+    })
+      .catch((err: Error) => this.logger.warn(`WAL checkpoint failed: ${err.message}`))
+      .finally(() => {
+        this.finishing = false;
+      });
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {

@@ -169,6 +169,7 @@ interface SqliteStatement {
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): void;
+  pragma(sql: string): unknown;
   readonly inTransaction: boolean;
 }
 

@@ -3,12 +3,11 @@
  * thread with its own read-only better-sqlite3 connection to the service's database file, running
  * the SELECTs that sqlite-readers.ts sends it, one at a time. In WAL mode (data-source-options.ts)
  * it reads while the main connection writes, and each statement, outside any transaction, reads
- * the latest committed state. Imports nothing of the service but sqlite-functions.ts.
+ * the latest committed state. Imports nothing of the service but sqlite-functions.ts and worker-threads.ts.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { registerSqliteFunctions, SqliteFunctionTarget } from './sqlite-functions';
+import { lowerPriority } from './worker-threads';
 
 // better-sqlite3 ships no types: the parts used here (as sql-transaction.ts does for the main one).
 interface ReadStatement {
@@ -43,21 +42,6 @@ export type ReadReply =
   | { ready: true }
   | { id: number; rows: unknown[] }
   | { id: number; error: { message: string; code?: string } };
-
-/**
- * Lowers this thread's scheduling priority. On Linux each thread is scheduled on its own and
- * setpriority() takes a thread id (found through /proc/thread-self), so the main thread, which
- * runs every write, keeps its priority when the workers' lists use every core. Elsewhere, or if
- * refused, the worker runs at the process's priority.
- */
-function lowerPriority(nice: number): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
-  } catch {
-    // Not Linux: nothing to do.
-  }
-}
 
 function main(port: NonNullable<typeof parentPort>, options: ReaderOptions): void {
   // The options TypeORM's driver gives the main connection (no safeIntegers: numbers as numbers),

@@ -3,11 +3,10 @@
  * threads, each with its own read-only connection (sqlite-reader.worker.ts), so a slow search or
  * export page runs beside the main connection's writes instead of blocking the process.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import type { ReaderOptions, ReadReply, ReadRequest } from './sqlite-reader.worker';
+import { startWorkerThread } from './worker-threads';
 
 /** A read worker died (or the pool is closing) with this query in it: answered 503 (db-errors.ts). */
 export class ReadWorkerLost extends Error {
@@ -41,22 +40,6 @@ export interface ReaderStats {
   inFlight: number;
   /** Workers replaced since start-up. */
   replaced: number;
-}
-
-/**
- * The worker script: compiled JavaScript beside this file when running from `dist/`; under
- * ts-jest or ts-node (the tests, `nest start`) the TypeScript source, compiled by ts-node as it
- * loads (ts-node is a development dependency; the build never needs it).
- */
-function startWorker(options: ReaderOptions): Worker {
-  const compiled = join(__dirname, 'sqlite-reader.worker.js');
-  if (existsSync(compiled)) return new Worker(compiled, { workerData: options });
-  const source = join(__dirname, 'sqlite-reader.worker.ts');
-  const project = join(__dirname, '..', '..', 'tsconfig.json');
-  const bootstrap =
-    `require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(project)} });` +
-    `require(${JSON.stringify(source)});`;
-  return new Worker(bootstrap, { eval: true, workerData: options });
 }
 
 /** Buffers arrive from a worker as plain Uint8Arrays (structured clone): make them Buffers again. */
@@ -129,7 +112,7 @@ export class SqliteReaders {
 
   private spawn(): Slot {
     const slot: Slot = {
-      worker: startWorker(this.options),
+      worker: startWorkerThread('sqlite-reader.worker', this.options),
       inFlight: new Map(),
       ready: false,
       exited: false,
