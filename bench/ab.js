@@ -9,9 +9,11 @@
  * noise swings single runs by ±20 %, far more than it moves a ratio of neighbours.
  *
  *   node bench/ab.js [--pairs 6] [--seconds 5] [--a '{"ENV":"value"}'] [--b '{}'] [--dead]
+ *                    [--sql-a 'SQL;…'] [--sql-b 'SQL;…']
  *
  * `--dead` gives each service one v0 webhook endpoint (all events) on a local server that never
- * answers, as `put_dead_webhook` does. Prints each pair's req/s and CPU per PUT and the median B/A.
+ * answers, as `put_dead_webhook` does. `--sql-a`/`--sql-b` run statements on that side's copy before
+ * it starts (a schema experiment: an index dropped or changed, say). Prints each pair's req/s and CPU per PUT and the median B/A.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const { copyFileSync, readdirSync, readFileSync, rmSync } = require('node:fs');
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     a: { type: 'string', default: '{}' },
     b: { type: 'string', default: '{}' },
     dead: { type: 'boolean', default: false },
+    'sql-a': { type: 'string', default: '' },
+    'sql-b': { type: 'string', default: '' },
   },
 });
 const STATE = join(ROOT, 'bench', 'results', '.state');
@@ -64,6 +68,12 @@ async function start(label, extraEnv, deadUrl) {
   const file = join(tmpdir(), `mc-ab-${label}.sqlite`);
   for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true });
   copyFileSync(seeded, file);
+  const sql = values[`sql-${label}`];
+  if (sql) {
+    const db = new BetterSqlite3(file);
+    db.exec(sql);
+    db.close();
+  }
   const port = await freePort();
   const env = {
     ...process.env,
