@@ -50,6 +50,7 @@ async function webhookKey(databaseUrl, merchantId) {
   return { 'x-client-key': out.client_key, 'x-client-secret': out.client_secret };
 }
 
+/** One request to the service on 127.0.0.1: its JSON body, or an error for a status of 300 and up. */
 function call(port, method, path, headers, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -242,4 +243,12 @@ async function webhookRound({ port, db, key, runScenario, scenarios, connections
   }
 }
 
-module.exports = { WEBHOOK_ENV, TARGET_DEAD_RATIO, LAG_RATE, webhookKey, webhookScenarios, webhookRound };
+module.exports = {
+  WEBHOOK_ENV,
+  TARGET_DEAD_RATIO,
+  LAG_RATE,
+  call,
+  webhookKey,
+  webhookScenarios,
+  webhookRound,
+};
