@@ -131,6 +131,23 @@ describe('SqliteCheckpointer', () => {
     );
   });
 
+  it('a main connection that refuses the setting (closed, say) is logged, not thrown from the worker events', async () => {
+    const refused: number[] = [];
+    const closed: MainConnection = {
+      autocheckpoint: (frames) => {
+        refused.push(frames);
+        throw new Error('The database connection is not open');
+      },
+      finishCheckpoint: () => undefined,
+    };
+    const c = new SqliteCheckpointer({ database: file, nice: 0, intervalMs: 10 }, closed);
+    checkpointer = c;
+    await until(() => c.stats().running, 'the worker runs');
+    await c.thread().terminate();
+    await until(() => c.stats().replaced === 1 && c.stats().running, 'another worker runs');
+    expect(refused).toEqual([SAFETY_FRAMES, SQLITE_DEFAULT_AUTOCHECKPOINT, SAFETY_FRAMES]);
+  });
+
   it('stops for good on close: no fallback, no replacement', async () => {
     const c = start();
     await until(() => c.stats().running, 'the worker runs');

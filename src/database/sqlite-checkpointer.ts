@@ -80,13 +80,22 @@ export class SqliteCheckpointer {
     await this.worker.terminate();
   }
 
+  /** From an event handler: a main connection already closed (the app stopping) is logged, not thrown. */
+  private autocheckpoint(frames: number): void {
+    try {
+      this.main.autocheckpoint(frames);
+    } catch (err) {
+      this.logger.warn(`Could not set the main connection's automatic checkpoint: ${(err as Error).message}`);
+    }
+  }
+
   private spawn(): Worker {
     const worker = startWorkerThread('sqlite-checkpointer.worker', this.options);
     let failure: Error | undefined;
     worker.on('message', (m: CheckpointReply) => {
       if ('ready' in m) {
         this.running = true;
-        this.main.autocheckpoint(SAFETY_FRAMES);
+        this.autocheckpoint(SAFETY_FRAMES);
       } else if ('error' in m) {
         this.logger.warn(`WAL checkpoint failed: ${m.error}`);
       } else {
@@ -101,7 +110,7 @@ export class SqliteCheckpointer {
       const wasRunning = this.running;
       this.running = false;
       if (this.closing) return;
-      this.main.autocheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT);
+      this.autocheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT);
       this.logger.warn(
         `The SQLite checkpoint worker stopped (exit code ${code}${failure ? `: ${failure.message}` : ''}); ` +
           'the main connection checkpoints until another starts',
