@@ -68,7 +68,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Starts the SQLite worker threads: the read workers (SQLITE_READ_WORKERS of them) and the
    * checkpoint worker (unless SQLITE_CHECKPOINT_MS is 0). None for an in-memory database, which
-   * another thread cannot open, nor outside the application (the CLI's own services): `read` then
+   * another thread cannot open, nor without the app's config (the provisioning CLI): `read` then
    * runs on the main connection, and SQLite checkpoints inside commits as it does by default.
    */
   onModuleInit(): void {
