@@ -12,7 +12,7 @@ import {
   SAFETY_FRAMES,
   SQLITE_DEFAULT_AUTOCHECKPOINT,
 } from '../src/database/sqlite-checkpointer';
-import { createStaxCustomer, newMerchant, startApp, TestApp } from './support/app';
+import { createStaxCustomer, http, newMerchant, startApp, TestApp } from './support/app';
 
 const onSqlite = !process.env.E2E_DATABASE_URL;
 
@@ -45,6 +45,23 @@ async function autocheckpoint(t: TestApp): Promise<number> {
 
   it('start with the app: the main connection then checkpoints only past SAFETY_FRAMES', async () => {
     expect(await autocheckpoint(t)).toBe(SAFETY_FRAMES);
+  });
+
+  it('show in /health/ready and /metrics', async () => {
+    const m = await newMerchant(t);
+    await createStaxCustomer(t, m);
+    await until(() => db.checkpointerStats()!.walFrames > 0, 'the worker reports the write');
+    const ready = await http(t).get('/health/ready').expect(200);
+    expect(ready.body.details.sqlite_checkpointer).toEqual({
+      status: 'up',
+      wal_frames: expect.any(Number),
+      checkpointed_frames: expect.any(Number),
+    });
+    expect(ready.body.details.sqlite_checkpointer.wal_frames).toBeGreaterThan(0);
+    const metrics = await http(t).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/sqlite_wal_frames\{state="total"\} [1-9]\d*/);
+    expect(metrics.text).toMatch(/sqlite_wal_frames\{state="checkpointed"\} \d+/);
+    expect(metrics.text).toMatch(/sqlite_checkpoint_worker_replaced 0/);
   });
 
   it('under writes that never pause, the WAL still starts over near RESTART_FRAMES', async () => {

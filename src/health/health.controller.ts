@@ -33,12 +33,14 @@ export class HealthController {
       'With REDIS_URL set, `details.redis` is `up`, or `degraded` while Redis is unreachable: rate limits ' +
       'then fail open (requests go through unlimited), so a Redis outage never fails readiness. On SQLite, ' +
       '`details.sqlite_readers` has the read workers running and busy: `degraded` while one is being ' +
-      'replaced (searches may then answer 503), which never fails readiness either.',
+      'replaced (searches may then answer 503), which never fails readiness either; ' +
+      '`details.sqlite_checkpointer` has the checkpoint worker and the WAL (frames in it, frames copied into ' +
+      'the database file): `degraded` while the worker is being replaced (the main connection checkpoints meanwhile).',
   })
   @HealthCheck()
   async ready() {
     const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
-    const extra = { ...this.rateLimits.health(), ...this.readers() };
+    const extra = { ...this.rateLimits.health(), ...this.readers(), ...this.checkpointer() };
     return { ...result, info: { ...result.info, ...extra }, details: { ...result.details, ...extra } };
   }
 
@@ -48,5 +50,18 @@ export class HealthController {
     if (!stats) return {};
     const status = stats.workers === stats.size ? 'up' : 'degraded';
     return { sqlite_readers: { status, workers: stats.workers, busy: stats.busy } };
+  }
+
+  /** The SQLite checkpoint worker (README, "What runs where"); nothing when SQLite checkpoints in commits. */
+  private checkpointer() {
+    const stats = this.database.checkpointerStats();
+    if (!stats) return {};
+    return {
+      sqlite_checkpointer: {
+        status: stats.running ? 'up' : 'degraded',
+        wal_frames: stats.walFrames,
+        checkpointed_frames: stats.checkpointedFrames,
+      },
+    };
   }
 }

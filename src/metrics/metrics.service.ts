@@ -102,6 +102,26 @@ export class MetricsService {
           this.set(db.readerStats()?.replaced ?? 0);
         },
       });
+      // The checkpoint worker and the WAL, at its last report; all 0 when SQLite checkpoints in commits.
+      new Gauge({
+        name: 'sqlite_wal_frames',
+        help: 'SQLite WAL frames (pages): in the WAL (total), and copied into the database file (checkpointed)',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        collect() {
+          const stats = db.checkpointerStats();
+          this.set({ state: 'total' }, stats?.walFrames ?? 0);
+          this.set({ state: 'checkpointed' }, stats?.checkpointedFrames ?? 0);
+        },
+      });
+      new Gauge({
+        name: 'sqlite_checkpoint_worker_replaced',
+        help: 'SQLite checkpoint workers that stopped and were replaced since start-up',
+        registers: [this.registry],
+        collect() {
+          this.set(db.checkpointerStats()?.replaced ?? 0);
+        },
+      });
     }
   }
 
