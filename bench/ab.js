@@ -9,11 +9,13 @@
  * noise swings single runs by ±20 %, far more than it moves a ratio of neighbours.
  *
  *   node bench/ab.js [--pairs 6] [--seconds 5] [--a '{"ENV":"value"}'] [--b '{}'] [--dead]
- *                    [--sql-a 'SQL;…'] [--sql-b 'SQL;…']
+ *                    [--sql-a 'SQL;…'] [--sql-b 'SQL;…'] [--build-a DIR] [--build-b DIR]
  *
  * `--dead` gives each service one v0 webhook endpoint (all events) on a local server that never
  * answers, as `put_dead_webhook` does. `--sql-a`/`--sql-b` run statements on that side's copy before
- * it starts (a schema experiment: an index dropped or changed, say). Prints each pair's req/s and CPU per PUT and the median B/A.
+ * it starts (a schema experiment: an index dropped or changed, say). `--build-a`/`--build-b` run
+ * another build on that side (`tsc -p tsconfig.build.json --outDir DIR` of another checkout).
+ * Prints each pair's req/s and CPU per PUT and the median B/A.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const { copyFileSync, readdirSync, readFileSync, rmSync } = require('node:fs');
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     dead: { type: 'boolean', default: false },
     'sql-a': { type: 'string', default: '' },
     'sql-b': { type: 'string', default: '' },
+    'build-a': { type: 'string', default: BUILD_DIR },
+    'build-b': { type: 'string', default: BUILD_DIR },
   },
 });
 const STATE = join(ROOT, 'bench', 'results', '.state');
@@ -68,7 +72,8 @@ async function start(label, extraEnv, deadUrl) {
     WEBHOOK_ALLOW_HTTP: 'true',
     ...extraEnv,
   };
-  const cli = join(BUILD_DIR, 'src', 'cli.js');
+  const build = values[`build-${label}`];
+  const cli = join(build, 'src', 'cli.js');
   const scopes = 'customers:read customers:write webhooks:read webhooks:write';
   const out = execFileSync(
     process.execPath,
@@ -76,7 +81,7 @@ async function start(label, extraEnv, deadUrl) {
     { env },
   );
   const key = JSON.parse(out.toString().trim().split('\n').pop());
-  const child = spawn(process.execPath, ['--max-old-space-size=384', join(BUILD_DIR, 'src', 'main.js')], {
+  const child = spawn(process.execPath, ['--max-old-space-size=384', join(build, 'src', 'main.js')], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
