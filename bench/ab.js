@@ -8,14 +8,15 @@
  * alternation, so both see the same machine within seconds of each other: on 2 shared cores that
  * noise swings single runs by ±20 %, far more than it moves a ratio of neighbours.
  *
- *   node bench/ab.js [--pairs 6] [--seconds 5] [--a '{"ENV":"value"}'] [--b '{}'] [--dead]
+ *   node bench/ab.js [--pairs 6] [--seconds 5] [--a '{"ENV":"value"}'] [--b '{}'] [--dead | --dead-b]
  *                    [--sql-a 'SQL;…'] [--sql-b 'SQL;…'] [--build-a DIR] [--build-b DIR]
  *
  * `--dead` gives each service one v0 webhook endpoint (all events) on a local server that never
- * answers, as `put_dead_webhook` does. `--sql-a`/`--sql-b` run statements on that side's copy before
+ * answers, as `put_dead_webhook` does; `--dead-b` gives it to B only (B/A is then the bench's
+ * dead-endpoint ratio, paired). `--sql-a`/`--sql-b` run statements on that side's copy before
  * it starts (a schema experiment: an index dropped or changed, say). `--build-a`/`--build-b` run
  * another build on that side (`tsc -p tsconfig.build.json --outDir DIR` of another checkout).
- * Prints each pair's req/s and CPU per PUT and the median B/A.
+ * Prints each pair's req/s, CPU and bytes written per PUT, and the median B/A.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const { copyFileSync, readdirSync, readFileSync, rmSync } = require('node:fs');
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     a: { type: 'string', default: '{}' },
     b: { type: 'string', default: '{}' },
     dead: { type: 'boolean', default: false },
+    'dead-b': { type: 'boolean', default: false },
     'sql-a': { type: 'string', default: '' },
     'sql-b': { type: 'string', default: '' },
     'build-a': { type: 'string', default: BUILD_DIR },
@@ -102,6 +104,17 @@ async function start(label, extraEnv, deadUrl) {
   return { label, child, port, file };
 }
 
+/**
+ * Bytes the process has written through system calls (Linux: `wchar` of /proc/<pid>/io): the WAL's
+ * frames, the checkpoints' copies and the responses; divided by the PUTs, what one write costs in I/O.
+ */
+function writtenBytesOf(pid) {
+  const line = readFileSync(`/proc/${pid}/io`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('wchar:'));
+  return Number(line.split(/\s+/)[1]);
+}
+
 function put(port, ids, seconds) {
   let n = 0;
   const request = {
@@ -130,10 +143,10 @@ async function main() {
   db.close();
   const hold = http.createServer(() => undefined);
   await new Promise((r) => hold.listen(0, '127.0.0.1', r));
-  const deadUrl = values.dead ? `http://127.0.0.1:${hold.address().port}/hook` : undefined;
+  const deadUrl = `http://127.0.0.1:${hold.address().port}/hook`;
   const services = [
-    await start('a', JSON.parse(values.a), deadUrl),
-    await start('b', JSON.parse(values.b), deadUrl),
+    await start('a', JSON.parse(values.a), values.dead ? deadUrl : undefined),
+    await start('b', JSON.parse(values.b), values.dead || values['dead-b'] ? deadUrl : undefined),
   ];
   try {
     for (const s of services) await put(s.port, ids, 3); // warm-up
@@ -142,11 +155,14 @@ async function main() {
       const rps = {};
       for (const s of p % 2 ? [...services].reverse() : services) {
         const cpu0 = cpuMsOf(s.child.pid);
+        const written0 = writtenBytesOf(s.child.pid);
         const res = await put(s.port, ids, Number(values.seconds));
         rps[s.label] = res.requests.average;
         const cpu = (cpuMsOf(s.child.pid) - cpu0) / res.requests.total;
+        const kib = (writtenBytesOf(s.child.pid) - written0) / 1024 / res.requests.total;
         process.stdout.write(
-          `${s.label.toUpperCase()} ${res.requests.average} req/s, ${cpu.toFixed(3)} ms CPU/PUT, non-2xx ${res.non2xx}; `,
+          `${s.label.toUpperCase()} ${res.requests.average} req/s, ${cpu.toFixed(3)} ms CPU/PUT, ` +
+            `${kib.toFixed(1)} KiB written/PUT, non-2xx ${res.non2xx}; `,
         );
       }
       ratios.push(rps.b / rps.a);

@@ -250,11 +250,11 @@ describe('SQL statements', () => {
     await endpoints.countLive(tx, merchant).catch(() => 0); // the recorder answers no rows
     endpoints.insert(tx, { id, merchant_id: merchant, created_at: now, updated_at: now } as WebhookEndpoint);
     expect(statements).toMatchSnapshot('in a transaction');
-    // Something is due (the first read says so), so the claim opens its transaction, claims the
-    // one delivery it finds and checks it against the order rule (nothing earlier is pending).
+    // One endpoint has something due (the first read says so), so the claim opens its transaction,
+    // claims the one delivery it finds and checks it against the order rule (nothing earlier is pending).
     const querySpy = jest
       .spyOn(db, 'query')
-      .mockResolvedValueOnce([{ x: 1 }])
+      .mockResolvedValueOnce([{ merchant_id: merchant, id }])
       .mockResolvedValueOnce([]);
     const txSpy = jest.spyOn(db, 'transaction').mockImplementation(async (fn) => {
       const r = recorder([{ seq: '1', endpoint_id: id }]);
@@ -278,6 +278,7 @@ describe('SQL statements', () => {
         });
         await endpoints.markFailing(merchant, id, now, now);
         await endpoints.markSucceeded(merchant, id);
+        await endpoints.endPause(merchant, id);
         await endpoints.disableIfFailingSince(merchant, id, now, now, 'r');
         await deliveries.complete('1', 'owner', {
           status: 'delivered',
@@ -287,7 +288,6 @@ describe('SQL statements', () => {
           completed_at: now,
         });
         await deliveries.release('1', 'owner');
-        await deliveries.postpone(merchant, id, now, now);
         await deliveries.failPending(merchant, id, now);
         await deliveries.holdPending(merchant, id, now);
         await deliveries.resume(merchant, id, now);

@@ -19,6 +19,7 @@ import { CustomerCounts1733000000000 } from './migrations/1733000000000-customer
 import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-customer-prefix-indexes';
 import { CustomerWords1733200000000 } from './migrations/1733200000000-customer-words';
 import { CustomerWordsOrder1733300000000 } from './migrations/1733300000000-customer-words-order';
+import { WebhookDeliveriesDuePerEndpoint1733400000000 } from './migrations/1733400000000-webhook-deliveries-due-per-endpoint';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
@@ -48,6 +49,7 @@ export const MIGRATIONS = [
   CustomerPrefixIndexes1733100000000,
   CustomerWords1733200000000,
   CustomerWordsOrder1733300000000,
+  WebhookDeliveriesDuePerEndpoint1733400000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

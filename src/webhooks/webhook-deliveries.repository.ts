@@ -3,12 +3,7 @@ import { DatabaseService } from '../database/database.service';
 import { EntityRows } from '../database/entity-rows';
 import type { SqlTransaction, TransactionOptions } from '../database/sql-transaction';
 import { WebhookDelivery } from './webhook-delivery.entity';
-
-/**
- * How many endpoints a claim can pass over (those that already have as many attempts in flight in
- * this process as they may): a fixed number of placeholders, so the statement is always the same.
- */
-export const SKIPPED_ENDPOINTS = 4;
+import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 /** The columns a new delivery is written with (the rest start empty). */
 const NEW_DELIVERY_PROPERTIES = [
@@ -48,13 +43,12 @@ export type DeliveryUpdate = Pick<
 export class WebhookDeliveriesRepository {
   private built?: {
     rows: EntityRows<WebhookDelivery>;
-    anyDue: string;
+    ready: string;
     due: string;
     claim: string;
     earlierPending: string;
     complete: string;
     release: string;
-    postpone: string;
     failPending: string;
     hold: string;
     resume: string;
@@ -76,27 +70,34 @@ export class WebhookDeliveriesRepository {
       const earlier = `SELECT 1 FROM ${rows.table} p WHERE ${p('merchant_id')} = ${d('merchant_id')} AND ${p('endpoint_id')} = ${d('endpoint_id')} AND ${p('customer_id')} = ${d('customer_id')} AND ${p('status')} = 'pending' AND ${p('seq')} < ${d('seq')}`;
       const owned = `${c('seq')} = ? AND ${c('lock_owner')} = ?`;
       const byEvent = `${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('event_id')} = ?`;
-      const notSkipped = (col: string) => `${col} NOT IN (${Array(SKIPPED_ENDPOINTS).fill('?').join(', ')})`;
+      const endpoints = new EntityRows(this.db.dataSource, WebhookEndpoint);
+      const e = (p: keyof WebhookEndpoint) => `e.${endpoints.column(p)}`;
+      // An endpoint's earliest pending delivery (only pending ones have a next attempt): one index probe.
+      const oldest = `SELECT MIN(${d('next_attempt_at')}) FROM ${rows.table} d WHERE ${d('merchant_id')} = ${e('merchant_id')} AND ${d('endpoint_id')} = ${e('id')}`;
       this.built = {
         rows,
-        anyDue: `SELECT 1 AS x FROM ${rows.table} WHERE ${c('next_attempt_at')} <= ? AND ${notSkipped(c('endpoint_id'))} LIMIT 1`,
-        // Due, not claimed by a live worker, and no earlier delivery of the same customer to the
-        // same endpoint still pending (the subquery reads without locking).
+        // Endpoints not paused that have a due delivery, oldest first. Deleted and disabled ones too:
+        // the worker gives up a delivery queued as its endpoint was being deleted, and holds one that
+        // was in flight when its endpoint was disabled (every other one is held already).
+        ready:
+          `SELECT merchant_id, id FROM (SELECT ${e('merchant_id')} AS merchant_id, ${e('id')} AS id, (${oldest}) AS oldest` +
+          ` FROM ${endpoints.table} e WHERE ${e('paused_until')} IS NULL OR ${e('paused_until')} <= ?) r` +
+          ` WHERE r.oldest <= ? ORDER BY r.oldest, r.id`,
+        // One endpoint's deliveries that are due, not claimed by a live worker, and have no earlier
+        // delivery of the same customer to the same endpoint still pending (the subquery reads without locking).
         due:
           `SELECT ${rows.selectList
             .split(', ')
             .map((col) => `d.${col}`)
             .join(', ')} FROM ${rows.table} d` +
-          ` WHERE ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
+          ` WHERE ${d('merchant_id')} = ? AND ${d('endpoint_id')} = ? AND ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
           ` AND (${d('locked_until')} IS NULL OR ${d('locked_until')} <= ?)` +
           ` AND NOT EXISTS (${earlier})` +
-          ` AND ${notSkipped(d('endpoint_id'))}` +
           ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
         claim: `UPDATE ${rows.table} SET ${c('locked_until')} = ?, ${c('lock_owner')} = ? WHERE ${c('seq')} = ?`,
         // Of the given claims, those with an earlier delivery of the same customer to the same endpoint still pending.
         earlierPending: `SELECT ${d('seq')} AS seq FROM ${rows.table} d WHERE ${d('seq')} IN (${Array(ORDER_CHECK_CHUNK).fill('?').join(', ')}) AND EXISTS (${earlier})`,
         complete: `UPDATE ${rows.table} SET ${c('status')} = ?, ${c('attempt_count')} = ?, ${c('attempts')} = ?, ${c('next_attempt_at')} = ?, ${c('completed_at')} = ?, ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
-        postpone: `UPDATE ${rows.table} SET ${c('next_attempt_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND ${c('next_attempt_at')} < ? AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
         release: `UPDATE ${rows.table} SET ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
         failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} IN ('pending', 'held')`,
         // Unclaimed pending deliveries wait for the endpoint to be enabled again (one in flight is held by its worker).
@@ -107,7 +108,8 @@ export class WebhookDeliveriesRepository {
         findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${byEvent}`,
         // Queued again with the same event id and body; a delivery being attempted right now is left alone.
         redeliver: `UPDATE ${rows.table} SET ${c('status')} = 'pending', ${c('next_attempt_at')} = ?, ${c('queued_at')} = ?, ${c('completed_at')} = NULL WHERE ${byEvent} AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
-        backlog: `SELECT COUNT(*) AS n, MIN(${c('queued_at')}) AS oldest FROM ${rows.table} WHERE ${c('next_attempt_at')} IS NOT NULL`,
+        // Endpoint by endpoint, as the claims look (each one's pending range of the due index).
+        backlog: `SELECT COUNT(*) AS n, MIN(${d('queued_at')}) AS oldest FROM ${endpoints.table} e CROSS JOIN ${rows.table} d WHERE ${d('merchant_id')} = ${e('merchant_id')} AND ${d('endpoint_id')} = ${e('id')} AND ${d('next_attempt_at')} IS NOT NULL`,
       };
     }
     return this.built;
@@ -124,20 +126,20 @@ export class WebhookDeliveriesRepository {
 
   /**
    * Claims due deliveries for `owner` until `until`: at most `limit`, and at most `perEndpoint` of
-   * one endpoint counting the attempts `busy` says it has in flight already (an endpoint that is
-   * full is passed over; at most SKIPPED_ENDPOINTS of them). No other worker attempts them before
-   * then. Then checks the claims against the order rule with one fresh read, which sees every
-   * committed delivery (the claiming read may have missed an earlier one committed while it ran),
-   * and gives back the claims that must wait. `known` skips the cheap look for any due delivery
-   * first (a change just committed some).
+   * one endpoint counting the attempts `busy` says it has in flight already. No other worker
+   * attempts them before then. Then checks the claims against the order rule with one fresh read,
+   * which sees every committed delivery (the claiming read may have missed an earlier one committed
+   * while it ran), and gives back the claims that must wait.
    *
-   * What a dead endpoint costs the customer writes (README, "Webhooks", "Write throughput with a
-   * dead endpoint"): while its attempts hang, its due deliveries pile up at the head of the queue.
-   * The look first passes over full endpoints, so a poll that could start nothing is one plain
-   * read, not a claim transaction walking those rows under locks (SQLite's one write lock, which
-   * the writes wait for). The claim runs in READ COMMITTED on MySQL: under REPEATABLE READ its
-   * locking read would hold gap locks on the due range, and every new delivery (inserted in it,
-   * due now) would wait for the claim's COMMIT.
+   * The work is found endpoint by endpoint (README, "Webhooks", "A slow or dead endpoint"): first a
+   * plain read of the endpoints that may be tried now and have a due delivery (one index probe per
+   * endpoint), oldest due first; those with their share in flight are passed over there. Only if one
+   * is left does a claim transaction read their due deliveries, each its own share. So a paused
+   * endpoint's backlog, or a full one's, is never read, and a poll that could start nothing is one
+   * plain read, not a claim transaction (SQLite's one write lock, which the writes wait for). The
+   * claim runs in READ COMMITTED on MySQL: under REPEATABLE READ its locking read would hold gap
+   * locks on the due range, and every new delivery (inserted in it, due now) would wait for the
+   * claim's COMMIT.
    */
   async claimDue(
     now: Date,
@@ -146,27 +148,27 @@ export class WebhookDeliveriesRepository {
     limit: number,
     busy: ReadonlyMap<string, number> = new Map(),
     perEndpoint = limit,
-    known = false,
   ): Promise<WebhookDelivery[]> {
     const { rows } = this.sql;
     const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
-    const full = [...busy].filter(([, n]) => n >= perEndpoint).map(([id]) => id);
-    const skipped = Array.from({ length: SKIPPED_ENDPOINTS }, (_, i) => full[i] ?? '');
-    // Most polls find nothing they could start: a plain read then, not a claim transaction.
-    if (!known && (await this.db.query(this.sql.anyDue, [nowValue, ...skipped])).length === 0) return [];
+    const found = await this.db.query<{ merchant_id: string; id: string }[]>(this.sql.ready, [
+      nowValue,
+      nowValue,
+    ]);
+    const open = found.filter((e) => (busy.get(e.id) ?? 0) < perEndpoint);
+    if (open.length === 0) return [];
     const claimed = await this.db.transaction(async (tx) => {
-      const found = (await tx.query(this.sql.due, [nowValue, nowValue, ...skipped, limit])).map((r) =>
-        rows.hydrate(r),
-      );
-      // Only what can start now is claimed: the rest stays free for another instance, or the next round.
-      const taken = new Map(busy);
-      const picked = found.filter((d) => {
-        const n = taken.get(d.endpoint_id) ?? 0;
-        if (n >= perEndpoint) return false;
-        taken.set(d.endpoint_id, n + 1);
-        return true;
-      });
-      for (const d of picked) tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
+      const picked: WebhookDelivery[] = [];
+      for (const e of open) {
+        const share = Math.min(limit - picked.length, perEndpoint - (busy.get(e.id) ?? 0));
+        if (share <= 0) break;
+        const due = await tx.query(this.sql.due, [e.merchant_id, e.id, nowValue, nowValue, share]);
+        for (const r of due) {
+          const d = rows.hydrate(r);
+          tx.defer(this.sql.claim, [untilValue, owner, d.seq]);
+          picked.push(d);
+        }
+      }
       return picked;
     }, CLAIM_TRANSACTION);
     const waiting = new Set<string>();
@@ -195,12 +197,6 @@ export class WebhookDeliveriesRepository {
     });
     const res = await this.db.query<{ affectedRows: number }>(this.sql.complete, [...v, seq, owner]);
     return res.affectedRows > 0;
-  }
-
-  /** Moves the endpoint's due, unclaimed pending deliveries to `until` (the endpoint is failing). */
-  async postpone(merchantId: string, endpointId: string, until: Date, now: Date): Promise<void> {
-    const [u, n] = this.sql.rows.values({ next_attempt_at: until, locked_until: now });
-    await this.db.query(this.sql.postpone, [u, merchantId, endpointId, u, n]);
   }
 
   /** Gives a claim back unattempted (shutting down, or an earlier delivery still pending). */

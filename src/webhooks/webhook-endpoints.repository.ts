@@ -18,6 +18,7 @@ export class WebhookEndpointsRepository {
     count: string;
     failing: string;
     succeeded: string;
+    endPause: string;
     disable: string;
   };
 
@@ -42,6 +43,7 @@ export class WebhookEndpointsRepository {
         // Only an endpoint not paused already: the failures of one burst (the attempts in flight together) pause it once.
         failing: `UPDATE ${rows.table} SET ${c('failing_since')} = COALESCE(${c('failing_since')}, ?), ${c('paused_until')} = ? WHERE ${one} AND (${c('paused_until')} IS NULL OR ${c('paused_until')} <= ?)`,
         succeeded: `UPDATE ${rows.table} SET ${c('failing_since')} = NULL, ${c('paused_until')} = NULL WHERE ${one} AND (${c('failing_since')} IS NOT NULL OR ${c('paused_until')} IS NOT NULL)`,
+        endPause: `UPDATE ${rows.table} SET ${c('paused_until')} = NULL WHERE ${one} AND ${c('paused_until')} IS NOT NULL`,
         disable: `UPDATE ${rows.table} SET ${c('disabled_at')} = ?, ${c('disabled_reason')} = ?, ${c('updated_at')} = ? WHERE ${one} AND ${c('disabled_at')} IS NULL AND ${c('deleted_at')} IS NULL AND ${c('failing_since')} <= ?`,
       };
     }
@@ -132,6 +134,11 @@ export class WebhookEndpointsRepository {
 
   async markSucceeded(merchantId: string, id: string): Promise<void> {
     await this.db.query(this.sql.succeeded, [merchantId, id]);
+  }
+
+  /** Ends the endpoint's pause now (a redelivery asked for), keeping when it began failing. */
+  async endPause(merchantId: string, id: string): Promise<void> {
+    await this.db.query(this.sql.endPause, [merchantId, id]);
   }
 
   /** Disables the endpoint if it has been failing since `failingBefore` or earlier; whether it did. */

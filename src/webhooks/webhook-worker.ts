@@ -10,7 +10,7 @@ import {
 import { Webhook } from 'standardwebhooks';
 import { APP_CONFIG, AppConfig, WebhookConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
-import { SKIPPED_ENDPOINTS, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import type { DeliveryAttempt, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
@@ -21,6 +21,8 @@ const MAX_DELAY_MS = 60 * 60 * 1000;
 const MAX_RETRY_AFTER_MS = 6 * 60 * 60 * 1000;
 const KEPT_ATTEMPTS = 25;
 const USER_AGENT = 'merchant-customers-webhooks/1';
+/** One endpoint may hold 1/ENDPOINT_SHARES of an instance's attempts in flight. */
+const ENDPOINT_SHARES = 4;
 
 /**
  * The delay before retry number `attempt` (1 for the first retry): base × 2^(attempt-1), at most
@@ -69,7 +71,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private timer?: NodeJS.Timeout;
   private ticking: Promise<void> | null = null;
   private again = false;
-  private againKnown = false;
   private nudged = false;
   private stopped = false;
 
@@ -106,18 +107,17 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  /** An endpoint's share of the slots: a quarter, so at most SKIPPED_ENDPOINTS endpoints are ever full. */
+  /** An endpoint's share of the slots: a quarter, so a dead endpoint leaves the rest to the others. */
   private get perEndpointCap(): number {
-    return Math.max(1, Math.ceil(this.config.concurrency / SKIPPED_ENDPOINTS));
+    return Math.max(1, Math.ceil(this.config.concurrency / ENDPOINT_SHARES));
   }
 
   /**
    * A customer change queued deliveries in this process and has committed: claim them now instead
    * of at the next poll (the changes committing in the same turn of the event loop share one
    * round). Not when every one of these endpoints already has all the attempts in flight here it
-   * may (a dead endpoint holds its share until its attempts time out): no round could start one,
-   * and on SQLite a claim takes the one write lock the customer writes need. Other instances find
-   * them at their next poll.
+   * may (a dead endpoint holds its share until its attempts time out): no round could start one.
+   * Other instances find them at their next poll.
    */
   nudge(endpointIds?: ReadonlySet<string>): void {
     if (this.stopped || !this.config.workerEnabled || this.nudged) return;
@@ -126,7 +126,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.nudged = true;
     setImmediate(() => {
       this.nudged = false;
-      void this.tick(true);
+      void this.tick();
     });
   }
 
@@ -142,30 +142,24 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.timer.unref();
   }
 
-  /**
-   * One round: claim as many due deliveries as there are free slots, and start them. `known`: a
-   * change has just committed due deliveries, so the round claims without looking first.
-   */
-  tick(known = false): Promise<void> {
+  /** One round: claim as many due deliveries as there are free slots, and start them. */
+  tick(): Promise<void> {
     if (this.ticking) {
       this.again = true;
-      this.againKnown ||= known;
       return this.ticking;
     }
-    this.ticking = this.round(known).finally(() => {
+    this.ticking = this.round().finally(() => {
       this.ticking = null;
       if (this.again) {
-        const next = this.againKnown;
         this.again = false;
-        this.againKnown = false;
         clearTimeout(this.timer);
-        void this.tick(next);
+        void this.tick();
       } else this.schedule(this.config.pollMs);
     });
     return this.ticking;
   }
 
-  private async round(known: boolean): Promise<void> {
+  private async round(): Promise<void> {
     try {
       const free = this.config.concurrency - this.inFlight.size;
       if (free <= 0 || this.stopped) return;
@@ -178,7 +172,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         free,
         this.perEndpoint,
         this.perEndpointCap,
-        known,
       );
       // Each endpoint is read once per round, however many of its deliveries start.
       const endpoints = new Map<string, Promise<WebhookEndpoint | null>>();
@@ -342,16 +335,15 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * A failed attempt pauses the whole endpoint until this delivery's next try: its other due
-   * deliveries wait until then too (order is kept either way). The attempts in flight with it
-   * (up to an endpoint's share) fail with it, and the first of them pauses the endpoint: the
-   * others leave the pause, and the endpoint's pending deliveries, as they are (moving them is one
-   * write per delivery, so once per backoff step rather than once per failed attempt). An endpoint
-   * with no success for WEBHOOK_DISABLE_AFTER_MS is disabled; its pending deliveries are held until
-   * it is enabled again.
+   * deliveries wait until then too (order is kept either way). The pause is the endpoint's alone:
+   * no delivery is rewritten, and the claims pass over a paused endpoint without reading its
+   * deliveries (WebhookDeliveriesRepository.claimDue). The attempts in flight with it (up to an
+   * endpoint's share) fail with it; the first of them pauses the endpoint, the others find it
+   * paused and leave the pause as it is. An endpoint with no success for WEBHOOK_DISABLE_AFTER_MS
+   * is disabled; its pending deliveries are held until it is enabled again.
    */
   private async noteFailure(endpoint: WebhookEndpoint, now: Date, until: Date): Promise<void> {
-    if (await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until))
-      await this.deliveries.postpone(endpoint.merchant_id, endpoint.id, until, now);
+    await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until);
     const since = new Date(now.getTime() - this.config.disableAfterMs);
     const hours = Math.round((this.config.disableAfterMs / 3_600_000) * 10) / 10;
     const reason = `No successful delivery for ${hours} hours`;

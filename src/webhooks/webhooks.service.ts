@@ -274,12 +274,27 @@ export class WebhooksService implements OnModuleInit {
     return { ...endpoint, ...values };
   }
 
+  /**
+   * An endpoint's deliveries, newest first. While the endpoint is paused (failing), its pending
+   * deliveries show the pause's end as their next attempt: the pause is kept on the endpoint, not
+   * written into each delivery (README, "Webhooks", "A slow or dead endpoint").
+   */
   async deliveryPage(ctx: RequestContext, surface: WebhookSurface, id: string, skip: number, take: number) {
     const endpoint = await this.get(ctx, surface, id);
-    return this.deliveries.page(endpoint.merchant_id, id, skip, take);
+    const page = await this.deliveries.page(endpoint.merchant_id, id, skip, take);
+    const pause = endpoint.paused_until;
+    if (!pause || pause <= new Date()) return page;
+    const rows = page.rows.map((d) =>
+      d.next_attempt_at && d.next_attempt_at < pause ? { ...d, next_attempt_at: pause } : d,
+    );
+    return { ...page, rows };
   }
 
-  /** Sends a delivery again (same webhook-id and body), due now, whatever its state. */
+  /**
+   * Sends a delivery again (same webhook-id and body), due now, whatever its state. A pause of the
+   * endpoint (failing) ends with it: the endpoint's pending deliveries are tried again now, in their
+   * order, this one among them.
+   */
   async redeliver(
     ctx: RequestContext,
     surface: WebhookSurface,
@@ -293,6 +308,8 @@ export class WebhooksService implements OnModuleInit {
     if (!found) throw new NotFoundException(DELIVERY_NOT_FOUND);
     // A delivery being attempted right now is already on its way: it is left as it is.
     await this.deliveries.redeliver(endpoint.merchant_id, id, eventId, now);
+    if (endpoint.paused_until && endpoint.paused_until > now)
+      await this.endpoints.endPause(endpoint.merchant_id, id);
     return (await this.deliveries.findOne(endpoint.merchant_id, id, eventId)) ?? found;
   }
 
