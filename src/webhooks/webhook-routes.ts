@@ -114,6 +114,9 @@ export const WebhookRoute = {
       ApiOperation({
         operationId: `${s.prefix}RedeliverWebhook`,
         summary: 'Send a delivery again, now (same webhook-id and body)',
+        description:
+          'Queues the delivery again, due now, with a new retry window. If the webhook is paused after a failed ' +
+          'attempt, the pause ends: its pending deliveries are tried again now, in their order, this one among them.',
       }),
       ApiWebhookId(),
       ApiDeliveryId(),

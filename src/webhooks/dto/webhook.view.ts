@@ -99,7 +99,13 @@ export class DeliveryView {
   })
   status!: string;
   @ApiProperty({ type: 'integer' }) attempt_count!: number;
-  @ApiProperty(iso(true)) next_attempt_at!: string | null;
+  @ApiProperty({
+    ...iso(true),
+    description:
+      'When it is tried next (ISO 8601, UTC): while its webhook is paused after a failed attempt, the end of ' +
+      'the pause. Null once delivered, failed or held.',
+  })
+  next_attempt_at!: string | null;
   @ApiProperty(iso()) created_at!: string;
   @ApiProperty(iso(true)) completed_at!: string | null;
   @ApiProperty({ type: [DeliveryAttemptView], description: 'The latest 25 attempts, oldest first.' })
