@@ -131,15 +131,15 @@ export class WebhookDeliveriesRepository {
    * which sees every committed delivery (the claiming read may have missed an earlier one committed
    * while it ran), and gives back the claims that must wait.
    *
-   * The work is found endpoint by endpoint (README, "Webhooks", "A slow or dead endpoint"): first a
-   * plain read of the endpoints that may be tried now and have a due delivery (one index probe per
-   * endpoint), oldest due first; those with their share in flight are passed over there. Only if one
-   * is left does a claim transaction read their due deliveries, each its own share. So a paused
-   * endpoint's backlog, or a full one's, is never read, and a poll that could start nothing is one
-   * plain read, not a claim transaction (SQLite's one write lock, which the writes wait for). The
-   * claim runs in READ COMMITTED on MySQL: under REPEATABLE READ its locking read would hold gap
-   * locks on the due range, and every new delivery (inserted in it, due now) would wait for the
-   * claim's COMMIT.
+   * The work is found endpoint by endpoint (README, "Webhooks", "A dead endpoint's backlog costs
+   * nothing"): first a plain read of the endpoints that may be tried now and have a due delivery (one
+   * index probe per endpoint), oldest due first; those with their share in flight are passed over
+   * there. Only if one is left does a claim transaction read their due deliveries, each its own
+   * share. So a paused endpoint's backlog, or a full one's, is never read, and a poll that could
+   * start nothing is one plain read, not a claim transaction (SQLite's one write lock, which the
+   * writes wait for). The claim runs in READ COMMITTED on MySQL: under REPEATABLE READ its locking
+   * read would hold gap locks on the due range, and every new delivery (inserted in it, due now)
+   * would wait for the claim's COMMIT.
    */
   async claimDue(
     now: Date,

@@ -277,7 +277,7 @@ export class WebhooksService implements OnModuleInit {
   /**
    * An endpoint's deliveries, newest first. While the endpoint is paused (failing), its pending
    * deliveries show the pause's end as their next attempt: the pause is kept on the endpoint, not
-   * written into each delivery (README, "Webhooks", "A slow or dead endpoint").
+   * written into each delivery (README, "Webhooks", "A dead endpoint's backlog costs nothing").
    */
   async deliveryPage(ctx: RequestContext, surface: WebhookSurface, id: string, skip: number, take: number) {
     const endpoint = await this.get(ctx, surface, id);
