@@ -49,7 +49,13 @@ export class MetricsService {
 
   constructor(db: DatabaseService) {
     collectDefaultMetrics({ register: this.registry });
-    const backlog = () => this.webhookBacklog?.() ?? Promise.resolve({ pending: 0, oldest: null });
+    // Both webhook gauges share one read (it counts every pending delivery): a scrape collects them
+    // at the same time, so the second finds the first's read in flight.
+    let inFlight: Promise<{ pending: number; oldest: Date | null }> | undefined;
+    const backlog = () =>
+      (inFlight ??= (this.webhookBacklog?.() ?? Promise.resolve({ pending: 0, oldest: null })).finally(() => {
+        inFlight = undefined;
+      }));
     new Gauge({
       name: 'webhook_deliveries_pending',
       help: 'Webhook deliveries waiting to be delivered (all instances)',

@@ -264,9 +264,13 @@ export class WebhookDeliveriesRepository {
     return res.affectedRows > 0;
   }
 
-  /** Pending deliveries across all merchants, and when the oldest of them was queued. */
+  /**
+   * Pending deliveries across all merchants, and when the oldest of them was queued. It reads every
+   * pending delivery (a dead endpoint's backlog may be millions), so it is a `read`: on SQLite a read
+   * worker's, off the main thread the writes run on.
+   */
   async backlog(): Promise<{ pending: number; oldest: Date | null }> {
-    const [row] = await this.db.query<{ n: number | string; oldest: unknown }[]>(this.sql.backlog);
+    const [row] = await this.db.read<{ n: number | string; oldest: unknown }[]>(this.sql.backlog);
     const oldest = row.oldest;
     if (oldest === null || oldest === undefined) return { pending: Number(row.n), oldest: null };
     // MySQL gives a Date (timezone Z); SQLite the stored text, which is UTC.
