@@ -89,10 +89,15 @@ describe('webhook claims', () => {
   const parametersSent = async (fn: () => Promise<unknown>): Promise<unknown[]> => {
     const sent: unknown[] = [];
     const query = db.query.bind(db);
+    const read = db.read.bind(db);
     const transaction = db.transaction.bind(db);
     const q = jest.spyOn(db, 'query').mockImplementation((sql, params) => {
       sent.push(...(params ?? []));
       return query(sql, params);
+    });
+    const r = jest.spyOn(db, 'read').mockImplementation((sql, params) => {
+      sent.push(...(params ?? []));
+      return read(sql, params);
     });
     const tr = jest.spyOn(db, 'transaction').mockImplementation((body, options) =>
       transaction(async (tx) => {
@@ -108,6 +113,7 @@ describe('webhook claims', () => {
       await fn();
     } finally {
       q.mockRestore();
+      r.mockRestore();
       tr.mockRestore();
     }
     return sent;
@@ -156,6 +162,28 @@ describe('webhook claims', () => {
       2,
     );
     expect(after.map((d) => d.endpoint_id)).toEqual([paused, paused]);
+  });
+
+  it('named endpoints are claimed for without the look; a named endpoint that is paused gets nothing', async () => {
+    const merchant = randomUUID();
+    const named = await endpoint(merchant);
+    const other = await endpoint(merchant);
+    const paused = await endpoint(merchant, { paused_until: until, failing_since: past });
+    const due = new Date(past.getTime() - 1000);
+    await queue([
+      delivery(merchant, named, due),
+      delivery(merchant, other, due),
+      delivery(merchant, paused, due),
+    ]);
+    const query = jest.spyOn(db, 'query');
+    const refs = [named, paused].map((id) => ({ merchant_id: merchant, id }));
+    const claimed = await repo.claimDue(past, until, randomUUID(), 10, new Map(), 4, refs);
+    // No look: the one statement on its own is the order check of the claim.
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(claimed.map((d) => d.endpoint_id)).toEqual([named]);
+    // The other endpoint's delivery waits for the next look (a poll).
+    const polled = await repo.claimDue(past, until, randomUUID(), 10, new Map(), 4);
+    expect(polled.map((d) => d.endpoint_id)).toEqual([other]);
   });
 
   onMysql('a claim’s locking read does not make new deliveries wait for its commit', async () => {

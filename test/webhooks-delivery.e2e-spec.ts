@@ -433,4 +433,29 @@ describe('webhook delivery', () => {
       await s.close();
     }
   });
+  it('a customer’s next version is sent as soon as the previous one is answered, not at the next poll', async () => {
+    // As above, a minute between polls. Each answer takes 150 ms, so the next versions are queued
+    // (and held back by the order rule) while the first is in flight: only the claim made when an
+    // attempt ends can send them within the wait.
+    const s = await startApp({ ...FAST_WEBHOOKS, WEBHOOK_POLL_MS: '60000' });
+    try {
+      rx.answer = () => ({ status: 200, delayMs: 150 });
+      const m = await newMerchant(s, WEBHOOK_SCOPES);
+      const path = randomUUID();
+      await staxWebhook(s, m, `${rx.url}/${path}`, 'update_customer');
+      const c = await createStaxCustomer(s, m);
+      for (let i = 0; i < 4; i++)
+        await http(s)
+          .put(`/customer/${c.id}`)
+          .set(m.bearer)
+          .send({ company: `V${i}` })
+          .expect(200);
+      const got = await rx.waitFor((r) => firstOfEach(r.filter(at(path))).length >= 4, 5_000);
+      const companies = firstOfEach(got.filter(at(path))).map((r) => r.json.company);
+      expect(companies).toEqual(['V0', 'V1', 'V2', 'V3']);
+    } finally {
+      rx.answer = () => 200;
+      await s.close();
+    }
+  });
 });

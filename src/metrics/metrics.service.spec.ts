@@ -13,7 +13,9 @@ describe('MetricsService webhook backlog', () => {
 
   it('reads the backlog once per scrape, for both gauges', async () => {
     const metrics = new MetricsService(db);
-    const backlog = jest.fn(() => Promise.resolve({ pending: 3, oldest: new Date(Date.now() - 5_000) }));
+    const backlog = jest.fn((): Promise<{ pending: number; oldest: Date | null }> =>
+      Promise.resolve({ pending: 3, oldest: new Date(Date.now() - 5_000) }),
+    );
     metrics.webhookBacklog = backlog;
 
     const first = await metrics.registry.metrics();

@@ -32,6 +32,12 @@ const CLAIM_TRANSACTION: TransactionOptions = { readCommitted: true };
 /** Rows per INSERT: well under SQLite's limit of 32,766 parameters. */
 const QUEUE_CHUNK = 500;
 
+/** An endpoint, as the claims name it (every index on deliveries leads with merchant_id). */
+export interface EndpointRef {
+  merchant_id: string;
+  id: string;
+}
+
 /** How a finished attempt leaves a delivery. */
 export type DeliveryUpdate = Pick<
   WebhookDelivery,
@@ -84,13 +90,15 @@ export class WebhookDeliveriesRepository {
           ` FROM ${endpoints.table} e WHERE ${e('paused_until')} IS NULL OR ${e('paused_until')} <= ?) r` +
           ` WHERE r.oldest <= ? ORDER BY r.oldest, r.id`,
         // One endpoint's deliveries that are due, not claimed by a live worker, and have no earlier
-        // delivery of the same customer to the same endpoint still pending (the subquery reads without locking).
+        // delivery of the same customer to the same endpoint still pending (the subquery reads without
+        // locking); none while the endpoint is paused (it may have been paused since it was named).
         due:
           `SELECT ${rows.selectList
             .split(', ')
             .map((col) => `d.${col}`)
             .join(', ')} FROM ${rows.table} d` +
           ` WHERE ${d('merchant_id')} = ? AND ${d('endpoint_id')} = ? AND ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
+          ` AND NOT EXISTS (SELECT 1 FROM ${endpoints.table} e WHERE ${e('merchant_id')} = ? AND ${e('id')} = ? AND ${e('paused_until')} > ?)` +
           ` AND (${d('locked_until')} IS NULL OR ${d('locked_until')} <= ?)` +
           ` AND NOT EXISTS (${earlier})` +
           ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
@@ -132,14 +140,14 @@ export class WebhookDeliveriesRepository {
    * while it ran), and gives back the claims that must wait.
    *
    * The work is found endpoint by endpoint (README, "Webhooks", "A dead endpoint's backlog costs
-   * nothing"): first a plain read of the endpoints that may be tried now and have a due delivery (one
-   * index probe per endpoint), oldest due first; those with their share in flight are passed over
-   * there. Only if one is left does a claim transaction read their due deliveries, each its own
-   * share. So a paused endpoint's backlog, or a full one's, is never read, and a poll that could
-   * start nothing is one plain read, not a claim transaction (SQLite's one write lock, which the
-   * writes wait for). The claim runs in READ COMMITTED on MySQL: under REPEATABLE READ its locking
-   * read would hold gap locks on the due range, and every new delivery (inserted in it, due now)
-   * would wait for the claim's COMMIT.
+   * nothing"). A poll first looks at every endpoint: which are not paused and have a due delivery
+   * (one index probe each), oldest due first. `endpoints` names them instead (a change just committed deliveries for them, or an
+   * attempt of theirs just ended): no look. Those with their share in flight are passed over. Only
+   * if one is left does a claim transaction read their due deliveries, each its own share. So a
+   * paused endpoint's backlog, or a full one's, is never read, and a poll that could start nothing
+   * runs no claim transaction (SQLite's one write lock, which the writes wait for). The claim runs
+   * in READ COMMITTED on MySQL: under REPEATABLE READ its locking read would hold gap locks on the
+   * due range, and every new delivery (inserted in it, due now) would wait for the claim's COMMIT.
    */
   async claimDue(
     now: Date,
@@ -148,21 +156,29 @@ export class WebhookDeliveriesRepository {
     limit: number,
     busy: ReadonlyMap<string, number> = new Map(),
     perEndpoint = limit,
+    endpoints?: readonly EndpointRef[],
   ): Promise<WebhookDelivery[]> {
     const { rows } = this.sql;
     const [nowValue, untilValue] = rows.values({ next_attempt_at: now, locked_until: until });
-    const found = await this.db.query<{ merchant_id: string; id: string }[]>(this.sql.ready, [
-      nowValue,
-      nowValue,
-    ]);
-    const open = found.filter((e) => (busy.get(e.id) ?? 0) < perEndpoint);
+    const candidates =
+      endpoints ?? (await this.db.query<EndpointRef[]>(this.sql.ready, [nowValue, nowValue]));
+    const open = candidates.filter((e) => (busy.get(e.id) ?? 0) < perEndpoint);
     if (open.length === 0) return [];
     const claimed = await this.db.transaction(async (tx) => {
       const picked: WebhookDelivery[] = [];
       for (const e of open) {
         const share = Math.min(limit - picked.length, perEndpoint - (busy.get(e.id) ?? 0));
         if (share <= 0) break;
-        const due = await tx.query(this.sql.due, [e.merchant_id, e.id, nowValue, nowValue, share]);
+        const due = await tx.query(this.sql.due, [
+          e.merchant_id,
+          e.id,
+          nowValue,
+          e.merchant_id,
+          e.id,
+          nowValue,
+          nowValue,
+          share,
+        ]);
         for (const r of due) {
           const d = rows.hydrate(r);
           tx.defer(this.sql.claim, [untilValue, owner, d.seq]);

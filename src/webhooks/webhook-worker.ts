@@ -73,6 +73,10 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private again = false;
   private nudged = false;
   private stopped = false;
+  /** Endpoints the next round claims for without looking at all (id → merchant id). */
+  private readonly named = new Map<string, string>();
+  /** The next round looks at every endpoint: a poll, or the last round used every free slot. */
+  private lookAll = false;
 
   constructor(
     private readonly webhooks: WebhooksService,
@@ -94,7 +98,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     if (!this.config.workerEnabled) return;
-    this.webhooks.onQueued = (endpointIds) => this.nudge(endpointIds);
+    this.webhooks.onQueued = (merchantId, endpointIds) => this.nudge(merchantId, endpointIds);
     this.schedule(0);
   }
 
@@ -113,21 +117,30 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * A customer change queued deliveries in this process and has committed: claim them now instead
-   * of at the next poll (the changes committing in the same turn of the event loop share one
-   * round). Not when every one of these endpoints already has all the attempts in flight here it
-   * may (a dead endpoint holds its share until its attempts time out): no round could start one.
-   * Other instances find them at their next poll.
+   * A customer change queued deliveries in this process for these endpoints of the merchant and has
+   * committed: claim them now instead of at the next poll (the changes committing in the same turn
+   * of the event loop share one round), for these endpoints only, without looking at the others.
+   * Not for an endpoint that already has all the attempts in flight here it may (a dead endpoint
+   * holds its share until its attempts time out): no round could start one. Other instances find
+   * them at their next poll.
    */
-  nudge(endpointIds?: ReadonlySet<string>): void {
-    if (this.stopped || !this.config.workerEnabled || this.nudged) return;
-    if (endpointIds && [...endpointIds].every((id) => (this.perEndpoint.get(id) ?? 0) >= this.perEndpointCap))
-      return;
+  nudge(merchantId: string, endpointIds: ReadonlySet<string>): void {
+    if (this.stopped || !this.config.workerEnabled) return;
+    for (const id of endpointIds)
+      if ((this.perEndpoint.get(id) ?? 0) < this.perEndpointCap) this.named.set(id, merchantId);
+    if (this.named.size === 0 || this.nudged) return;
     this.nudged = true;
     setImmediate(() => {
       this.nudged = false;
       void this.tick();
     });
+  }
+
+  /** An attempt of this endpoint ended: its next delivery (maybe the same customer's next version) may start. */
+  private claimFor(merchantId: string, endpointId: string): void {
+    if (this.stopped) return;
+    this.named.set(endpointId, merchantId);
+    void this.tick();
   }
 
   /** How long a claim holds: connecting and answering may each take a timeout, plus slack. */
@@ -138,11 +151,18 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer = setTimeout(() => {
+      this.lookAll = true;
+      void this.tick();
+    }, ms);
     this.timer.unref();
   }
 
-  /** One round: claim as many due deliveries as there are free slots, and start them. */
+  /**
+   * One round: claim as many due deliveries as there are free slots, and start them: of every
+   * endpoint after a poll (or after a round that used every free slot: more may be due anywhere),
+   * else of the endpoints named since the last round.
+   */
   tick(): Promise<void> {
     if (this.ticking) {
       this.again = true;
@@ -162,7 +182,17 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private async round(): Promise<void> {
     try {
       const free = this.config.concurrency - this.inFlight.size;
-      if (free <= 0 || this.stopped) return;
+      if (this.stopped) return;
+      if (free <= 0) {
+        this.lookAll = true;
+        return;
+      }
+      const targets = this.lookAll
+        ? undefined
+        : [...this.named].map(([id, merchant_id]) => ({ merchant_id, id }));
+      this.lookAll = false;
+      this.named.clear();
+      if (targets?.length === 0) return;
       const now = new Date();
       const owner = randomUUID();
       const claimed = await this.deliveries.claimDue(
@@ -172,7 +202,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         free,
         this.perEndpoint,
         this.perEndpointCap,
+        targets,
       );
+      if (claimed.length >= free) this.lookAll = true;
       // Each endpoint is read once per round, however many of its deliveries start.
       const endpoints = new Map<string, Promise<WebhookEndpoint | null>>();
       for (const d of claimed) {
@@ -205,7 +237,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       const left = (this.perEndpoint.get(d.endpoint_id) ?? 1) - 1;
       if (left > 0) this.perEndpoint.set(d.endpoint_id, left);
       else this.perEndpoint.delete(d.endpoint_id);
-      if (!this.stopped) void this.tick();
+      this.claimFor(d.merchant_id, d.endpoint_id);
     };
     const run = this.attempt(d, owner, read, answered)
       .catch((err: Error) => this.logger.error(`webhook attempt ${d.event_id} failed: ${err.message}`))
@@ -213,7 +245,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
         this.inFlight.delete(d.seq);
         answered();
         // The customer's next version may be waiting for this one.
-        if (!this.stopped) void this.tick();
+        this.claimFor(d.merchant_id, d.endpoint_id);
       });
     this.inFlight.set(d.seq, run);
   }

@@ -65,7 +65,7 @@ export class WebhooksService implements OnModuleInit {
   private readonly sealer: SecretBox | null;
   readonly rules: TargetRules;
   /** Set by this process's worker: a change committed deliveries, due now, for these endpoints. */
-  onQueued?: (endpointIds: ReadonlySet<string>) => void;
+  onQueued?: (merchantId: string, endpointIds: ReadonlySet<string>) => void;
 
   constructor(
     private readonly db: DatabaseService,
@@ -141,7 +141,7 @@ export class WebhooksService implements OnModuleInit {
     // paused (failing) endpoint wait for its next try, and a disabled one's are held: no nudge.
     if (due.size > 0)
       tx.afterCommit(() => {
-        this.onQueued?.(due);
+        this.onQueued?.(merchantId, due);
       });
   }
 
@@ -270,7 +270,8 @@ export class WebhooksService implements OnModuleInit {
     };
     // Enabled first: a change committing meanwhile queues its delivery as pending, after the held ones (seq).
     await this.endpoints.update(endpoint.merchant_id, id, values);
-    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0) this.onQueued?.(new Set([id]));
+    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0)
+      this.onQueued?.(endpoint.merchant_id, new Set([id]));
     return { ...endpoint, ...values };
   }
 

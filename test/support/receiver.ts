@@ -13,8 +13,12 @@ export interface Received {
   path: string;
 }
 
-/** How to answer one request: a status (with headers), or 'hang' (never answer), or 'drop' (close the socket). */
-export type Answer = number | { status: number; headers?: Record<string, string> } | 'hang' | 'drop';
+/**
+ * How to answer one request: a status (with headers, after `delayMs`), or 'hang' (never answer), or
+ * 'drop' (close the socket).
+ */
+export type Answer =
+  number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang' | 'drop';
 
 export interface Receiver {
   url: string;
@@ -80,8 +84,15 @@ export async function startReceiver(): Promise<Receiver> {
       if (answer === 'hang') hanging.add(res);
       else if (answer === 'drop') res.socket?.destroy();
       else {
-        const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
-        res.writeHead(status, headers).end('ok');
+        const { status, headers, delayMs } =
+          typeof answer === 'number' ? { status: answer, headers: {}, delayMs: 0 } : answer;
+        if (delayMs) {
+          hanging.add(res);
+          setTimeout(() => {
+            hanging.delete(res);
+            if (!res.destroyed) res.writeHead(status, headers).end('ok');
+          }, delayMs).unref();
+        } else res.writeHead(status, headers).end('ok');
       }
       for (const w of waiters.splice(0)) w();
     });
