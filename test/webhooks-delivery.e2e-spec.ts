@@ -458,4 +458,36 @@ describe('webhook delivery', () => {
       await s.close();
     }
   });
+  it('one endpoint kept busy by a stream of changes does not hold up another endpoint’s retry', async () => {
+    // Polls every 200 ms; between them the worker is kept busy claiming for the busy endpoint after
+    // each of its changes (several a poll interval), which must not put the next poll off.
+    const s = await startApp({ ...FAST_WEBHOOKS, WEBHOOK_POLL_MS: '200', WEBHOOK_RETRY_BASE_MS: '100' });
+    try {
+      const busyPath = randomUUID();
+      const retryPath = randomUUID();
+      rx.answer = (r) => (at(retryPath)(r) && rx.received.filter(at(retryPath)).length === 1 ? 500 : 200);
+      const busy = await newMerchant(s, WEBHOOK_SCOPES);
+      await v0Webhook(s, busy, `${rx.url}/${busyPath}`, ['customer.created', 'customer.updated']);
+      const other = await newMerchant(s, WEBHOOK_SCOPES);
+      await v0Webhook(s, other, `${rx.url}/${retryPath}`, ['customer.created']);
+      const c = await createStaxCustomer(s, busy);
+      // The other endpoint fails once (500): its retry comes due about 100 ms later, found by a poll.
+      await createStaxCustomer(s, other);
+      const streamEnds = Date.now() + 2_000;
+      let i = 0;
+      while (Date.now() < streamEnds)
+        await http(s)
+          .put(`/customer/${c.id}`)
+          .set(busy.bearer)
+          .send({ company: `S${i++}` })
+          .expect(200);
+      const retries = rx.received.filter(at(retryPath));
+      expect(retries.length).toBeGreaterThanOrEqual(2);
+      // The retry arrived while the stream was still going, well before its end.
+      expect(retries[1].at).toBeLessThan(streamEnds - 1_000);
+    } finally {
+      rx.answer = () => 200;
+      await s.close();
+    }
+  });
 });

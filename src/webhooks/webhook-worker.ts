@@ -69,6 +69,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly perEndpoint = new Map<string, number>();
   private readonly abort = new AbortController();
   private timer?: NodeJS.Timeout;
+  /** A poll is scheduled: rounds for named endpoints in between leave it as it is. */
+  private pollPending = false;
   private ticking: Promise<void> | null = null;
   private again = false;
   private nudged = false;
@@ -148,10 +150,17 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     return this.config.timeoutMs * 3;
   }
 
+  /**
+   * The next poll, `ms` from now. Rounds for named endpoints do not put it off: however busy one
+   * endpoint keeps the worker, a poll still comes every WEBHOOK_POLL_MS for the others (a retry
+   * coming due, another instance's deliveries).
+   */
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    this.pollPending = true;
     this.timer = setTimeout(() => {
+      this.pollPending = false;
       this.lookAll = true;
       void this.tick();
     }, ms);
@@ -172,9 +181,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       this.ticking = null;
       if (this.again) {
         this.again = false;
-        clearTimeout(this.timer);
         void this.tick();
-      } else this.schedule(this.config.pollMs);
+      } else if (!this.pollPending) this.schedule(this.config.pollMs);
     });
     return this.ticking;
   }
