@@ -53,8 +53,9 @@ export function deliveryHeaders(
 }
 
 /**
- * Sends due deliveries. Every WEBHOOK_POLL_MS (and at once after each attempt) it claims due
- * deliveries through the database (so several instances share the work and one attempt is never
+ * Sends due deliveries. Every WEBHOOK_POLL_MS it claims due deliveries of every endpoint, and in
+ * between those of an endpoint a committed change queued deliveries for or whose attempt just ended,
+ * through the database (so several instances share the work and one attempt is never
  * made twice at the same time), sends each with its own timeouts, and records the outcome:
  * delivered, a retry after backoff (or Retry-After), or failed once the retry window has passed.
  * A claim lasts three timeouts: a crashed instance's claims are taken over after that. On
