@@ -245,7 +245,7 @@ describe('SQL statements', () => {
       created_at: now,
       queued_at: now,
     };
-    deliveries.queue(tx, [delivery, { ...delivery, status: 'held', next_attempt_at: null }]);
+    deliveries.queue(tx, [delivery, { ...delivery, event_type: 'customer.deleted' }]);
     await endpoints.lockMerchant(tx, merchant);
     await endpoints.countLive(tx, merchant).catch(() => 0); // the recorder answers no rows
     endpoints.insert(tx, { id, merchant_id: merchant, created_at: now, updated_at: now } as WebhookEndpoint);
@@ -288,9 +288,8 @@ describe('SQL statements', () => {
           completed_at: now,
         });
         await deliveries.release('1', 'owner');
-        await deliveries.failPending(merchant, id, now);
-        await deliveries.holdPending(merchant, id, now);
-        await deliveries.resume(merchant, id, now);
+        await deliveries.gone();
+        await deliveries.failPending(merchant, id, now, 500);
         await deliveries.page(merchant, id, 0, 10);
         await deliveries.findOne(merchant, id, id);
         await deliveries.redeliver(merchant, id, id, now);

@@ -38,7 +38,8 @@ describe('webhook claims', () => {
   const queuedFor = new Map<string, string>();
   afterEach(async () => {
     jest.restoreAllMocks();
-    for (const [endpoint, merchant] of queuedFor) await repo.failPending(merchant, endpoint, new Date());
+    for (const [endpoint, merchant] of queuedFor)
+      while ((await repo.failPending(merchant, endpoint, new Date(), 500)) === 500);
     queuedFor.clear();
   });
 
@@ -77,6 +78,7 @@ describe('webhook claims', () => {
         failing_since: null,
         disabled_at: null,
         disabled_reason: null,
+        enabled_at: null,
         created_at: past,
         updated_at: past,
         deleted_at: null,

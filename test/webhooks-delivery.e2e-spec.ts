@@ -9,6 +9,8 @@ import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
+import { DatabaseService } from '../src/database/database.service';
+import { WebhookDeliveriesRepository } from '../src/webhooks/webhook-deliveries.repository';
 import { WebhookWorker } from '../src/webhooks/webhook-worker';
 import { createStaxCustomer, http, newMerchant, startApp, TestApp } from './support/app';
 import { Received, Receiver, startReceiver } from './support/receiver';
@@ -24,6 +26,7 @@ import {
 
 interface Delivery {
   id: string;
+  customer_id: string;
   status: string;
   attempt_count: number;
   next_attempt_at: string | null;
@@ -325,11 +328,26 @@ describe('webhook delivery', () => {
       expect(whileDisabled).toHaveLength(ds.length + 1);
       expect(whileDisabled[0]).toMatchObject({ status: 'held', next_attempt_at: null, attempt_count: 0 });
       const objectId = (x: Received) => (x.json.data as { object: { id: string } }).object.id;
-      await new Promise((r) => setTimeout(r, 200));
+      // Held is the endpoint's state, not written into its deliveries: they are stored pending, as
+      // they were, and the claims pass over them.
+      const stored = await g.app
+        .get(DataSource)
+        .query<{ event_id: string; status: string; next_attempt_at: unknown }[]>(
+          'SELECT event_id, status, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = ?',
+          [hook.id],
+        );
+      expect(stored.filter((d) => d.status !== 'pending' && d.status !== 'failed')).toEqual([]);
+      const missedRow = stored.find((d) => d.event_id === whileDisabled[0].id)!;
+      expect(missedRow.status).toBe('pending');
+      expect(missedRow.next_attempt_at).not.toBeNull();
+      // Longer than the retry window (400 ms): the window of what waited counts from the enabling.
+      await new Promise((r) => setTimeout(r, 600));
       expect(rx.received.filter((x) => at(path)(x) && objectId(x) === missed.id)).toEqual([]);
       // Re-enabled, it receives what it missed (every held delivery), then the changes from now on.
+      // The first attempt of the missed change fails: it is retried, not given up.
       const held = whileDisabled.filter((d) => d.status === 'held').map((d) => d.id);
-      rx.answer = () => 200;
+      let missedFailures = 0;
+      rx.answer = (x) => (at(path)(x) && objectId(x) === missed.id && missedFailures++ === 0 ? 500 : 200);
       const enabled = await http(g).post(`/api/v0/webhooks/${hook.id}/enable`).set(m.keyPair).expect(200);
       expect(enabled.body).toMatchObject({ enabled: true, disabled_reason: null });
       const c = await createStaxCustomer(g, m);
@@ -343,11 +361,12 @@ describe('webhook delivery', () => {
       const status = new Map(after.map((d) => [d.id, d.status]));
       expect(after[0].status).toBe('delivered');
       for (const id of held) expect(status.get(id)).toBe('delivered');
+      expect(after.find((d) => d.id === whileDisabled[0].id)!.attempt_count).toBe(2);
       // Those that had run out of their retry window stay failed.
       for (const d of whileDisabled) if (!held.includes(d.id)) expect(status.get(d.id)).toBe('failed');
     });
 
-    it('fails the deliveries held for a disabled endpoint when it is deleted', async () => {
+    it('fails the deliveries held for a disabled endpoint after it is deleted, a chunk at a time', async () => {
       const m = await newMerchant(g, WEBHOOK_SCOPES);
       const path = randomUUID();
       const hook = await v0Webhook(g, m, `${rx.url}/${path}`, ['customer.created']);
@@ -363,14 +382,41 @@ describe('webhook delivery', () => {
       const deliveriesOf = async () =>
         (await http(g).get(`/api/v0/webhooks/${hook.id}/deliveries?take=100`).set(m.keyPair)).body
           .data as Delivery[];
-      expect((await deliveriesOf())[0].status).toBe('held');
+      const [last] = await deliveriesOf();
+      expect(last.status).toBe('held');
+      // A backlog of more than two chunks (500 each) behind it.
+      const repo = g.app.get(WebhookDeliveriesRepository);
+      const now = new Date();
+      await g.app.get(DatabaseService).transaction(async (tx) =>
+        repo.queue(
+          tx,
+          Array.from({ length: 1_100 }, () => ({
+            event_id: randomUUID(),
+            merchant_id: m.merchantId,
+            endpoint_id: hook.id,
+            customer_id: last.customer_id,
+            event_type: 'customer.created',
+            payload: '{}',
+            status: 'pending' as const,
+            attempt_count: 0,
+            attempts: [],
+            next_attempt_at: now,
+            created_at: now,
+            queued_at: now,
+          })),
+        ),
+      );
       await http(g).delete(`/api/v0/webhooks/${hook.id}`).set(m.keyPair).expect(200);
-      // Deleted endpoints' deliveries are no longer listed through the API: read them directly.
-      const rows = await g.app
-        .get(DataSource)
-        .query('SELECT status FROM webhook_deliveries WHERE endpoint_id = ?', [hook.id]);
-      expect(rows.length).toBeGreaterThan(1);
-      expect(rows.filter((r: { status: string }) => r.status !== 'failed')).toEqual([]);
+      // The worker fails them at its next poll. Deleted endpoints' deliveries are no longer listed
+      // through the API: read them directly.
+      const rows = await eventually(
+        () =>
+          g.app
+            .get(DataSource)
+            .query('SELECT status FROM webhook_deliveries WHERE endpoint_id = ?', [hook.id]),
+        (found: { status: string }[]) => found.every((r) => r.status === 'failed'),
+      );
+      expect(rows.length).toBeGreaterThan(1_100);
     });
   });
 

@@ -20,6 +20,7 @@ import { CustomerPrefixIndexes1733100000000 } from './migrations/1733100000000-c
 import { CustomerWords1733200000000 } from './migrations/1733200000000-customer-words';
 import { CustomerWordsOrder1733300000000 } from './migrations/1733300000000-customer-words-order';
 import { WebhookDeliveriesDuePerEndpoint1733400000000 } from './migrations/1733400000000-webhook-deliveries-due-per-endpoint';
+import { WebhookHoldsOnEndpoint1733500000000 } from './migrations/1733500000000-webhook-holds-on-endpoint';
 import { Webhooks1732800000000 } from './migrations/1732800000000-webhooks';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
@@ -50,6 +51,7 @@ export const MIGRATIONS = [
   CustomerWords1733200000000,
   CustomerWordsOrder1733300000000,
   WebhookDeliveriesDuePerEndpoint1733400000000,
+  WebhookHoldsOnEndpoint1733500000000,
 ];
 
 export type DatabaseKind = 'sqlite' | 'mysql';

@@ -58,7 +58,7 @@ export class MetricsService {
       }));
     new Gauge({
       name: 'webhook_deliveries_pending',
-      help: 'Webhook deliveries waiting to be delivered (all instances)',
+      help: 'Webhook deliveries waiting to be delivered to enabled webhooks (all instances)',
       registers: [this.registry],
       async collect() {
         this.set((await backlog()).pending);

@@ -55,9 +55,8 @@ export class WebhookDeliveriesRepository {
     earlierPending: string;
     complete: string;
     release: string;
+    gone: string;
     failPending: string;
-    hold: string;
-    resume: string;
     page: string;
     count: string;
     findOne: string;
@@ -79,26 +78,26 @@ export class WebhookDeliveriesRepository {
       const endpoints = new EntityRows(this.db.dataSource, WebhookEndpoint);
       const e = (p: keyof WebhookEndpoint) => `e.${endpoints.column(p)}`;
       // An endpoint's earliest pending delivery (only pending ones have a next attempt): one index probe.
+      const receiving = `(${e('paused_until')} IS NULL OR ${e('paused_until')} <= ?) AND ${e('disabled_at')} IS NULL AND ${e('deleted_at')} IS NULL`;
       const oldest = `SELECT MIN(${d('next_attempt_at')}) FROM ${rows.table} d WHERE ${d('merchant_id')} = ${e('merchant_id')} AND ${d('endpoint_id')} = ${e('id')}`;
       this.built = {
         rows,
-        // Endpoints not paused that have a due delivery, oldest first. Deleted and disabled ones too:
-        // the worker gives up a delivery queued as its endpoint was being deleted, and holds one that
-        // was in flight when its endpoint was disabled (every other one is held already).
+        // Endpoints that can receive now (not paused, disabled or deleted) and have a due delivery, oldest first.
         ready:
           `SELECT merchant_id, id FROM (SELECT ${e('merchant_id')} AS merchant_id, ${e('id')} AS id, (${oldest}) AS oldest` +
-          ` FROM ${endpoints.table} e WHERE ${e('paused_until')} IS NULL OR ${e('paused_until')} <= ?) r` +
+          ` FROM ${endpoints.table} e WHERE ${receiving}) r` +
           ` WHERE r.oldest <= ? ORDER BY r.oldest, r.id`,
         // One endpoint's deliveries that are due, not claimed by a live worker, and have no earlier
         // delivery of the same customer to the same endpoint still pending (the subquery reads without
-        // locking); none while the endpoint is paused (it may have been paused since it was named).
+        // locking); none unless the endpoint can receive now (it may have been paused, disabled or
+        // deleted since it was named).
         due:
           `SELECT ${rows.selectList
             .split(', ')
             .map((col) => `d.${col}`)
             .join(', ')} FROM ${rows.table} d` +
           ` WHERE ${d('merchant_id')} = ? AND ${d('endpoint_id')} = ? AND ${d('next_attempt_at')} <= ? AND ${d('status')} = 'pending'` +
-          ` AND NOT EXISTS (SELECT 1 FROM ${endpoints.table} e WHERE ${e('merchant_id')} = ? AND ${e('id')} = ? AND ${e('paused_until')} > ?)` +
+          ` AND EXISTS (SELECT 1 FROM ${endpoints.table} e WHERE ${e('merchant_id')} = ? AND ${e('id')} = ? AND ${receiving})` +
           ` AND (${d('locked_until')} IS NULL OR ${d('locked_until')} <= ?)` +
           ` AND NOT EXISTS (${earlier})` +
           ` ORDER BY ${d('next_attempt_at')}, ${d('seq')} LIMIT ?${this.db.dialect.skipLocked}`,
@@ -107,17 +106,18 @@ export class WebhookDeliveriesRepository {
         earlierPending: `SELECT ${d('seq')} AS seq FROM ${rows.table} d WHERE ${d('seq')} IN (${Array(ORDER_CHECK_CHUNK).fill('?').join(', ')}) AND EXISTS (${earlier})`,
         complete: `UPDATE ${rows.table} SET ${c('status')} = ?, ${c('attempt_count')} = ?, ${c('attempts')} = ?, ${c('next_attempt_at')} = ?, ${c('completed_at')} = ?, ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
         release: `UPDATE ${rows.table} SET ${c('locked_until')} = NULL, ${c('lock_owner')} = NULL WHERE ${owned}`,
-        failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} IN ('pending', 'held')`,
-        // Unclaimed pending deliveries wait for the endpoint to be enabled again (one in flight is held by its worker).
-        hold: `UPDATE ${rows.table} SET ${c('status')} = 'held', ${c('next_attempt_at')} = NULL WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'pending' AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
-        resume: `UPDATE ${rows.table} SET ${c('status')} = 'pending', ${c('next_attempt_at')} = ?, ${c('queued_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('status')} = 'held'`,
+        // Deleted endpoints with a pending delivery left (one index probe each).
+        gone: `SELECT ${e('merchant_id')} AS merchant_id, ${e('id')} AS id FROM ${endpoints.table} e WHERE ${e('deleted_at')} IS NOT NULL AND EXISTS (SELECT 1 FROM ${rows.table} d WHERE ${d('merchant_id')} = ${e('merchant_id')} AND ${d('endpoint_id')} = ${e('id')} AND ${d('next_attempt_at')} IS NOT NULL)`,
+        // A chunk of an endpoint's pending deliveries not being attempted (one in flight is given up by its worker).
+        failPending: `UPDATE ${rows.table} SET ${c('status')} = 'failed', ${c('next_attempt_at')} = NULL, ${c('completed_at')} = ? WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? AND ${c('next_attempt_at')} IS NOT NULL AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?) LIMIT ?`,
         page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ? ORDER BY ${c('seq')} DESC LIMIT ? OFFSET ?`,
         count: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('endpoint_id')} = ?`,
         findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${byEvent}`,
         // Queued again with the same event id and body; a delivery being attempted right now is left alone.
         redeliver: `UPDATE ${rows.table} SET ${c('status')} = 'pending', ${c('next_attempt_at')} = ?, ${c('queued_at')} = ?, ${c('completed_at')} = NULL WHERE ${byEvent} AND (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?)`,
-        // Endpoint by endpoint, as the claims look (each one's pending range of the due index).
-        backlog: `SELECT COUNT(*) AS n, MIN(${d('queued_at')}) AS oldest FROM ${endpoints.table} e CROSS JOIN ${rows.table} d WHERE ${d('merchant_id')} = ${e('merchant_id')} AND ${d('endpoint_id')} = ${e('id')} AND ${d('next_attempt_at')} IS NOT NULL`,
+        // Endpoint by endpoint, as the claims look (each one's pending range of the due index); not
+        // those of disabled endpoints (they wait for it to be enabled) or deleted ones (to be failed).
+        backlog: `SELECT COUNT(*) AS n, MIN(${d('queued_at')}) AS oldest FROM ${endpoints.table} e CROSS JOIN ${rows.table} d WHERE ${e('disabled_at')} IS NULL AND ${e('deleted_at')} IS NULL AND ${d('merchant_id')} = ${e('merchant_id')} AND ${d('endpoint_id')} = ${e('id')} AND ${d('next_attempt_at')} IS NOT NULL`,
       };
     }
     return this.built;
@@ -140,12 +140,13 @@ export class WebhookDeliveriesRepository {
    * while it ran), and gives back the claims that must wait.
    *
    * The work is found endpoint by endpoint (README, "Webhooks", "A dead endpoint's backlog costs
-   * nothing"). A poll first looks at every endpoint: which are not paused and have a due delivery
-   * (one index probe each), oldest due first. `endpoints` names them instead (a change just committed deliveries for them, or an
-   * attempt of theirs just ended): no look. Those with their share in flight are passed over. Only
-   * if one is left does a claim transaction read their due deliveries, each its own share. So a
-   * paused endpoint's backlog, or a full one's, is never read, and a poll that could start nothing
-   * runs no claim transaction (SQLite's one write lock, which the writes wait for). The claim runs
+   * nothing"). A poll first looks at every endpoint: which can receive now (not paused, disabled or
+   * deleted) and have a due delivery (one index probe each), oldest due first. `endpoints` names
+   * them instead (a change just committed deliveries for them, or an attempt of theirs just ended):
+   * no look. Those with their share in flight are passed over. Only if one is left does a claim
+   * transaction read their due deliveries, each its own share. So the backlog of a paused, disabled
+   * or full endpoint is never read, and a poll that could start nothing runs no claim transaction
+   * (SQLite's one write lock, which the writes wait for). The claim runs
    * in READ COMMITTED on MySQL: under REPEATABLE READ its locking read would hold gap locks on the
    * due range, and every new delivery (inserted in it, due now) would wait for the claim's COMMIT.
    */
@@ -220,29 +221,24 @@ export class WebhookDeliveriesRepository {
     await this.db.query(this.sql.release, [seq, owner]);
   }
 
-  /** Fails every pending or held delivery of an endpoint (deleted). */
-  async failPending(merchantId: string, endpointId: string, now: Date): Promise<void> {
-    const [at] = this.sql.rows.values({ completed_at: now });
-    await this.db.query(this.sql.failPending, [at, merchantId, endpointId]);
-  }
-
-  /** Holds every unclaimed pending delivery of an endpoint (disabled) until it is enabled again. */
-  async holdPending(merchantId: string, endpointId: string, now: Date): Promise<void> {
-    const [at] = this.sql.rows.values({ locked_until: now });
-    await this.db.query(this.sql.hold, [merchantId, endpointId, at]);
+  /** Deleted endpoints that still have pending deliveries (for failPending). */
+  gone(): Promise<EndpointRef[]> {
+    return this.db.query<EndpointRef[]>(this.sql.gone);
   }
 
   /**
-   * Queues again, due now and in their order (seq), what an endpoint missed while disabled: the
-   * deliveries held for it. Their retry window starts again. How many.
+   * Fails at most `limit` pending deliveries of an endpoint (deleted) that are not being attempted;
+   * how many. One bounded statement: a backlog of millions is failed in many short ones, between
+   * which the customer writes go on.
    */
-  async resume(merchantId: string, endpointId: string, now: Date): Promise<number> {
-    const [at] = this.sql.rows.values({ queued_at: now });
-    const res = await this.db.query<{ affectedRows: number }>(this.sql.resume, [
-      at,
+  async failPending(merchantId: string, endpointId: string, now: Date, limit: number): Promise<number> {
+    const [at, free] = this.sql.rows.values({ completed_at: now, locked_until: now });
+    const res = await this.db.query<{ affectedRows: number }>(this.sql.failPending, [
       at,
       merchantId,
       endpointId,
+      free,
+      limit,
     ]);
     return res.affectedRows;
   }

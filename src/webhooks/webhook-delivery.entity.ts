@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * `held`: its endpoint is disabled (the delivery was pending then, or written since); sent, in
- * order, when the endpoint is enabled again, and failed if it is deleted instead.
+ * `held` is never stored: the listing shows a pending delivery of a disabled endpoint as held (it
+ * waits, pending, to be sent in order when the endpoint is enabled again, or failed if it is deleted).
  */
 export type DeliveryStatus = 'pending' | 'held' | 'delivered' | 'failed';
 
@@ -17,7 +17,7 @@ export interface DeliveryAttempt {
 
 /**
  * One event for one endpoint: the transactional outbox. Rows are written in the transaction of
- * the customer change they announce, one per subscribed endpoint (disabled ones too, held), with the
+ * the customer change they announce, one per subscribed endpoint (disabled ones too), with the
  * body already rendered;
  * the worker sends them. `seq` is the order of writing: under the customer's row lock, the order
  * of its versions, which deliveries to one endpoint keep.

@@ -47,11 +47,19 @@ export class WebhookEndpoint {
   @Column({ type: 'datetime', precision: 3, nullable: true })
   failing_since!: Date | null;
 
+  /**
+   * Disabled (no success for WEBHOOK_DISABLE_AFTER_MS): its deliveries wait, `pending`, and are
+   * neither claimed nor rewritten; the listing shows them as `held`.
+   */
   @Column({ type: 'datetime', precision: 3, nullable: true })
   disabled_at!: Date | null;
 
   @Column({ type: 'varchar', length: 255, nullable: true })
   disabled_reason!: string | null;
+
+  /** When it was last enabled again: the retry window of a delivery that waited for it counts from then. */
+  @Column({ type: 'datetime', precision: 3, nullable: true })
+  enabled_at!: Date | null;
 
   @Column({ type: 'datetime', precision: 3 })
   created_at!: Date;

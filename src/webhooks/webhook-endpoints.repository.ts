@@ -35,7 +35,7 @@ export class WebhookEndpointsRepository {
         // Creating endpoints of one merchant runs one at a time, so the limit per merchant holds.
         lockMerchant: `SELECT id FROM merchants WHERE id = ?${this.db.dialect.forUpdate}`,
         countLive: `SELECT COUNT(*) AS n FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('deleted_at')} IS NULL`,
-        // Disabled endpoints too: their deliveries are held for when they are enabled again.
+        // Disabled endpoints too: their deliveries wait for them to be enabled again.
         subscribers: `SELECT ${(['id', 'surface', 'events', 'paused_until', 'disabled_at'] as const).map(c).join(', ')} FROM ${rows.table} WHERE ${c('merchant_id')} = ? AND ${c('deleted_at')} IS NULL`,
         findOne: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${one}`,
         page: `SELECT ${rows.selectList} FROM ${rows.table} WHERE ${live} ORDER BY ${c('created_at')} DESC, ${c('id')} LIMIT ? OFFSET ?`,

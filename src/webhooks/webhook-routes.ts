@@ -50,7 +50,8 @@ export const WebhookRoute = {
       RequireScope('webhooks:write'),
       ApiOperation({
         operationId: `${s.prefix}DeleteWebhook`,
-        summary: 'Delete a webhook (soft): it receives nothing more; its pending deliveries are failed',
+        summary:
+          'Delete a webhook (soft): it receives nothing more; its pending deliveries are failed (by the worker, right after)',
       }),
       ApiWebhookId(),
       ApiIdempotencyKey(),
@@ -88,7 +89,7 @@ export const WebhookRoute = {
       ApiOkResponse({
         type: s.view,
         description:
-          'The webhook, enabled (a no-op if it was). What it missed while disabled (its held deliveries) is sent now, in order.',
+          'The webhook, enabled (a no-op if it was). What it missed while disabled (its held deliveries) is sent now, in order, with a retry window counting from now.',
       }),
       ApiErrors(...AUTHENTICATED_ERRORS, ...BODILESS_WRITE_ERRORS, 'invalidWebhookId', 'webhookNotFound'),
     ),

@@ -23,6 +23,8 @@ const KEPT_ATTEMPTS = 25;
 const USER_AGENT = 'merchant-customers-webhooks/1';
 /** One endpoint may hold 1/ENDPOINT_SHARES of an instance's attempts in flight. */
 const ENDPOINT_SHARES = 4;
+/** A deleted endpoint's pending deliveries are failed this many per statement. */
+const FAIL_CHUNK = 500;
 
 /**
  * The delay before retry number `attempt` (1 for the first retry): base × 2^(attempt-1), at most
@@ -58,8 +60,9 @@ export function deliveryHeaders(
  * through the database (so several instances share the work and one attempt is never
  * made twice at the same time), sends each with its own timeouts, and records the outcome:
  * delivered, a retry after backoff (or Retry-After), or failed once the retry window has passed.
- * A claim lasts three timeouts: a crashed instance's claims are taken over after that. On
- * shutdown it aborts the attempts in flight and gives their claims back.
+ * A claim lasts three timeouts: a crashed instance's claims are taken over after that. At each
+ * poll it also fails, a chunk at a time, what deleted endpoints had pending. On shutdown it aborts
+ * the attempts in flight and gives their claims back.
  */
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -73,6 +76,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   /** A poll is scheduled: rounds for named endpoints in between leave it as it is. */
   private pollPending = false;
   private ticking: Promise<void> | null = null;
+  /** Failing the pending deliveries of deleted endpoints, if under way. */
+  private sweeping: Promise<void> | null = null;
   private again = false;
   private nudged = false;
   private stopped = false;
@@ -111,6 +116,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.abort.abort();
     // A round claiming right now finishes first (it starts nothing more once stopped).
     await this.ticking;
+    await this.sweeping;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
@@ -164,6 +170,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       this.pollPending = false;
       this.lookAll = true;
       void this.tick();
+      this.sweeping ??= this.failGone().finally(() => {
+        this.sweeping = null;
+      });
     }, ms);
     this.timer.unref();
   }
@@ -234,6 +243,29 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
+  /**
+   * Fails the pending deliveries of deleted endpoints (DELETE does not, however many there are),
+   * FAIL_CHUNK per statement, letting other work run between statements. Several instances may do
+   * it at once: each statement fails rows no other has.
+   */
+  private async failGone(): Promise<void> {
+    try {
+      for (const e of await this.deliveries.gone()) {
+        let failed = 0;
+        for (;;) {
+          if (this.stopped) return;
+          const n = await this.deliveries.failPending(e.merchant_id, e.id, new Date(), FAIL_CHUNK);
+          failed += n;
+          if (n < FAIL_CHUNK) break;
+          await new Promise((r) => setImmediate(r));
+        }
+        if (failed > 0) this.logger.log(`webhook ${e.id} deleted: ${failed} pending deliveries failed`);
+      }
+    } catch (err) {
+      this.logger.error(`failing deleted webhooks' deliveries failed: ${(err as Error).message}`);
+    }
+  }
+
   private start(d: WebhookDelivery, owner: string, read: Promise<WebhookEndpoint | null>): void {
     this.perEndpoint.set(d.endpoint_id, (this.perEndpoint.get(d.endpoint_id) ?? 0) + 1);
     let sent = false;
@@ -268,14 +300,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     const endpoint = await read;
     const started = new Date();
     if (endpoint?.disabled_at && !endpoint.deleted_at) {
-      // Disabled while this was queued or in flight: held, with the others, for when it is enabled.
-      await this.deliveries.complete(d.seq, owner, {
-        status: 'held',
-        attempt_count: d.attempt_count,
-        attempts: d.attempts,
-        next_attempt_at: null,
-        completed_at: null,
-      });
+      // Disabled since it was claimed: it waits, pending, with the others, for the endpoint to be enabled.
+      await this.deliveries.release(d.seq, owner);
       return;
     }
     if (!endpoint || endpoint.deleted_at) {
@@ -333,7 +359,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     const ok = outcome.error === null;
     const now = new Date();
     const count = d.attempt_count + 1;
-    const windowOver = now.getTime() - d.queued_at.getTime() >= this.config.retryWindowMs;
+    // The window counts from when it was queued, or from when its endpoint was enabled again if later.
+    const from = Math.max(d.queued_at.getTime(), endpoint?.enabled_at?.getTime() ?? 0);
+    const windowOver = now.getTime() - from >= this.config.retryWindowMs;
     let next: Date | null = null;
     if (!ok && !giveUp && !windowOver) {
       const delay =
@@ -381,16 +409,15 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
    * deliveries (WebhookDeliveriesRepository.claimDue). The attempts in flight with it (up to an
    * endpoint's share) fail with it; the first of them pauses the endpoint, the others find it
    * paused and leave the pause as it is. An endpoint with no success for WEBHOOK_DISABLE_AFTER_MS
-   * is disabled; its pending deliveries are held until it is enabled again.
+   * is disabled: its pending deliveries wait, as they are, until it is enabled again (the claims
+   * pass over a disabled endpoint as over a paused one).
    */
   private async noteFailure(endpoint: WebhookEndpoint, now: Date, until: Date): Promise<void> {
     await this.endpoints.markFailing(endpoint.merchant_id, endpoint.id, now, until);
     const since = new Date(now.getTime() - this.config.disableAfterMs);
     const hours = Math.round((this.config.disableAfterMs / 3_600_000) * 10) / 10;
     const reason = `No successful delivery for ${hours} hours`;
-    if (await this.endpoints.disableIfFailingSince(endpoint.merchant_id, endpoint.id, since, now, reason)) {
-      await this.deliveries.holdPending(endpoint.merchant_id, endpoint.id, now);
+    if (await this.endpoints.disableIfFailingSince(endpoint.merchant_id, endpoint.id, since, now, reason))
       this.logger.warn(`webhook ${endpoint.id} disabled: ${reason}`);
-    }
   }
 }

@@ -1,7 +1,8 @@
 import { loadConfig } from '../config/config';
+import type { WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { newSigningSecret, SecretBox } from './webhook-secrets';
-import { PREVIOUS_SECRET_TTL_MS, WebhooksService } from './webhooks.service';
+import { PREVIOUS_SECRET_TTL_MS, shownDelivery, WebhooksService } from './webhooks.service';
 
 /** The service with no database: only its signing rules are exercised here. */
 function service(): WebhooksService {
@@ -46,5 +47,32 @@ describe('signing secrets after a rotation', () => {
     const off = new WebhooksService(none, none, none, none, none, loadConfig({ NODE_ENV: 'production' }));
     expect(off.configured).toBe(false);
     expect(() => off.signingSecrets(endpoint, rotatedAt)).toThrow(/WEBHOOK_SECRET_KEY is not set/);
+  });
+});
+
+describe('a delivery as the listing shows it', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const queued = new Date(now.getTime() - 60_000);
+  const pending = { status: 'pending', next_attempt_at: queued } as WebhookDelivery;
+  const endpoint = (fields: Partial<WebhookEndpoint>) =>
+    ({ disabled_at: null, paused_until: null, ...fields }) as WebhookEndpoint;
+
+  it('is held, with no next attempt, while its endpoint is disabled', () => {
+    expect(shownDelivery(pending, endpoint({ disabled_at: queued }), now)).toMatchObject({
+      status: 'held',
+      next_attempt_at: null,
+    });
+  });
+
+  it('is due at the end of its endpoint’s pause, and as stored once the pause is over', () => {
+    const until = new Date(now.getTime() + 5_000);
+    expect(shownDelivery(pending, endpoint({ paused_until: until }), now).next_attempt_at).toEqual(until);
+    const later = new Date(until.getTime() + 1);
+    expect(shownDelivery(pending, endpoint({ paused_until: until }), later)).toBe(pending);
+  });
+
+  it('is as stored once delivered or failed, whatever the endpoint’s state', () => {
+    const done = { status: 'delivered', next_attempt_at: null } as WebhookDelivery;
+    expect(shownDelivery(done, endpoint({ disabled_at: queued }), now)).toBe(done);
   });
 });

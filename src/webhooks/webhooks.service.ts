@@ -29,6 +29,19 @@ import {
 } from './webhook-messages';
 import { checkTarget, TargetRules, urlProblem } from './webhook-targets';
 
+/**
+ * A delivery as its endpoint's state makes it: `held` (no next attempt) while the endpoint is
+ * disabled, due at the pause's end while it is paused.
+ */
+export function shownDelivery(d: WebhookDelivery, endpoint: WebhookEndpoint, now: Date): WebhookDelivery {
+  if (d.status !== 'pending') return d;
+  if (endpoint.disabled_at) return { ...d, status: 'held', next_attempt_at: null };
+  const pause = endpoint.paused_until;
+  if (pause && pause > now && d.next_attempt_at && d.next_attempt_at < pause)
+    return { ...d, next_attempt_at: pause };
+  return d;
+}
+
 /** After a rotation the old secret keeps signing, beside the new one, for this long. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -121,15 +134,12 @@ export class WebhooksService implements OnModuleInit {
             customer_id: event.customerId,
             event_type: event.type,
             payload: event.payload,
-            status: e.disabled_at ? 'held' : 'pending',
+            status: 'pending',
             attempt_count: 0,
             attempts: [],
-            // Due now, or when a paused (failing) endpoint is next tried; never while disabled.
-            next_attempt_at: e.disabled_at
-              ? null
-              : e.paused_until && e.paused_until > at
-                ? e.paused_until
-                : at,
+            // Due now, or when a paused (failing) endpoint is next tried. A disabled endpoint's wait
+            // for it to be enabled again: that is the endpoint's state, not the delivery's.
+            next_attempt_at: paused ? e.paused_until : at,
             created_at: at,
             queued_at: at,
           });
@@ -138,7 +148,7 @@ export class WebhooksService implements OnModuleInit {
     }
     this.deliveries.queue(tx, rows);
     // Due once committed: the worker claims them then, not after a guessed delay. Deliveries to a
-    // paused (failing) endpoint wait for its next try, and a disabled one's are held: no nudge.
+    // paused (failing) endpoint wait for its next try, and a disabled one's for it to be enabled: no nudge.
     if (due.size > 0)
       tx.afterCommit(() => {
         this.onQueued?.(merchantId, due);
@@ -182,6 +192,7 @@ export class WebhooksService implements OnModuleInit {
       failing_since: null,
       disabled_at: null,
       disabled_reason: null,
+      enabled_at: null,
       created_at: now,
       updated_at: now,
       deleted_at: null,
@@ -228,12 +239,15 @@ export class WebhooksService implements OnModuleInit {
     return { ...endpoint, ...values };
   }
 
-  /** Soft delete: the endpoint stops receiving, and its pending deliveries are failed. */
+  /**
+   * Soft delete: the endpoint stops receiving at once. Its pending deliveries are failed by the
+   * worker at its next poll, a chunk at a time (WebhookWorker), not in this request: a dead endpoint's
+   * backlog may be millions.
+   */
   async remove(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<WebhookEndpoint> {
     const endpoint = await this.get(ctx, surface, id);
     const now = new Date();
     await this.endpoints.update(endpoint.merchant_id, id, { deleted_at: now, updated_at: now });
-    await this.deliveries.failPending(endpoint.merchant_id, id, now);
     return { ...endpoint, deleted_at: now, updated_at: now };
   }
 
@@ -254,8 +268,10 @@ export class WebhooksService implements OnModuleInit {
 
   /**
    * Re-enables a disabled endpoint. It then receives, in order and before anything newer of the
-   * same customer, what it missed (the deliveries held for it: those pending when it was disabled
-   * and the events of the changes made since), then every change from now on.
+   * same customer, what it missed (its deliveries that waited, pending, while it was disabled: those
+   * pending when it was disabled and the events of the changes made since), then every change from
+   * now on. Nothing but the endpoint is written: its deliveries were never rewritten to hold them,
+   * and their retry window counts from now (enabled_at).
    */
   async enable(ctx: RequestContext, surface: WebhookSurface, id: string): Promise<WebhookEndpoint> {
     const endpoint = await this.get(ctx, surface, id);
@@ -266,29 +282,24 @@ export class WebhooksService implements OnModuleInit {
       disabled_reason: null,
       failing_since: null,
       paused_until: null,
+      enabled_at: now,
       updated_at: now,
     };
-    // Enabled first: a change committing meanwhile queues its delivery as pending, after the held ones (seq).
     await this.endpoints.update(endpoint.merchant_id, id, values);
-    if ((await this.deliveries.resume(endpoint.merchant_id, id, now)) > 0)
-      this.onQueued?.(endpoint.merchant_id, new Set([id]));
+    this.onQueued?.(endpoint.merchant_id, new Set([id]));
     return { ...endpoint, ...values };
   }
 
   /**
-   * An endpoint's deliveries, newest first. While the endpoint is paused (failing), its pending
-   * deliveries show the pause's end as their next attempt: the pause is kept on the endpoint, not
-   * written into each delivery (README, "Webhooks", "A dead endpoint's backlog costs nothing").
+   * An endpoint's deliveries, newest first. While the endpoint is disabled, its pending deliveries
+   * show as `held` with no next attempt; while it is paused (failing), they show the pause's end as
+   * their next attempt. Both are the endpoint's state, not written into each delivery (README,
+   * "Webhooks", "A dead endpoint's backlog costs nothing").
    */
   async deliveryPage(ctx: RequestContext, surface: WebhookSurface, id: string, skip: number, take: number) {
     const endpoint = await this.get(ctx, surface, id);
     const page = await this.deliveries.page(endpoint.merchant_id, id, skip, take);
-    const pause = endpoint.paused_until;
-    if (!pause || pause <= new Date()) return page;
-    const rows = page.rows.map((d) =>
-      d.next_attempt_at && d.next_attempt_at < pause ? { ...d, next_attempt_at: pause } : d,
-    );
-    return { ...page, rows };
+    return { ...page, rows: page.rows.map((d) => shownDelivery(d, endpoint, new Date())) };
   }
 
   /**
